@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test: native (release), the same core suite under ASan+UBSan, the
+# wasm module under Node, and the JS/browser suites. Installs what it needs first.
+# Exit code is non-zero if anything failed; a summary line closes the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+bash scripts/install-deps.sh
+
+# A throwaway PostgreSQL on 127.0.0.1 so every storage test runs on both backends.
+if [[ -x scripts/pg-test-cluster.sh ]]; then
+  GRADVY_TEST_PG=$(bash scripts/pg-test-cluster.sh start)
+  export GRADVY_TEST_PG
+  trap 'bash "$root/scripts/pg-test-cluster.sh" stop >/dev/null 2>&1 || true' EXIT
+fi
+
+failed=()
+stage() {  # stage NAME COMMAND...: runs one stage, records failure, keeps going
+  local name=$1
+  shift
+  echo "=== $name"
+  if "$@"; then echo "=== $name: ok"; else echo "=== $name: FAILED"; failed+=("$name"); fi
+}
+
+stage "native build (release)" bash scripts/build.sh native-release
+stage "native tests (release)" ctest --preset native-release -j 2 --timeout 600
+stage "asan+ubsan build" bash scripts/build.sh asan --target core_tests
+stage "asan+ubsan core tests" build/asan/core_tests --gtest_brief=1
+stage "wasm build" bash scripts/build.sh wasm-release
+stage "wasm tests (Node)" ctest --preset wasm-release --timeout 600
+if [[ -f package.json ]] && grep -q '"test"' package.json; then
+  stage "js tests" npm test --silent
+fi
+
+if ((${#failed[@]})); then
+  echo "FAILED stages: ${failed[*]}"
+  exit 1
+fi
+echo "all test stages passed"
