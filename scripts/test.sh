@@ -29,7 +29,7 @@ stage "asan+ubsan build" bash scripts/build.sh asan --target core_tests
 stage "asan+ubsan core tests" build/asan/core_tests --gtest_brief=1
 stage "wasm build" bash scripts/build.sh wasm-release
 stage "wasm tests (Node)" ctest --preset wasm-release --timeout 600
-if [[ -f package.json ]] && grep -q '"test"' package.json; then
+if [[ -d tests/js ]]; then
   stage "js tests" npm test --silent
 fi
 

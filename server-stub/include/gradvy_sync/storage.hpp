@@ -159,8 +159,8 @@ class Storage {
 
   // --- data rights --------------------------------------------------------------
   // Everything stored about the learner:
-  // {user_id, exported_at, events:[...verbatim], batches:[...], consent:[...],
-  //  aggregates:[...], user_meta:{...}}
+  // {user_id, exported_at, events:[...verbatim, (ts, seq) order], batches:[...],
+  //  consent:[...], aggregates:[...]}
   virtual nlohmann::json export_user(const std::string& user_id, std::int64_t now_ms) = 0;
   // Removes every row about the learner in every table, in one transaction.
   virtual DeletionReceipt delete_user(const std::string& user_id, std::int64_t now_ms) = 0;
