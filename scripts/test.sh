@@ -30,7 +30,8 @@ stage "asan+ubsan core tests" build/asan/core_tests --gtest_brief=1
 stage "wasm build" bash scripts/build.sh wasm-release
 stage "wasm tests (Node)" ctest --preset wasm-release --timeout 600
 if [[ -d tests/js ]]; then
-  stage "js tests" npm test --silent
+  stage "js tests (Node)" npm test --silent
+  stage "browser tests (Chromium)" npm run test:browser --silent
 fi
 
 if ((${#failed[@]})); then

@@ -7,7 +7,7 @@
 namespace gradvy_sync {
 
 CsvError::CsvError(const std::string& source, std::size_t line, const std::string& message)
-    : std::runtime_error(source + ":" + std::to_string(line) + ": " + message),
+    : std::runtime_error(source + (line ? ":" + std::to_string(line) : std::string()) + ": " + message),
       source_(source),
       line_(line),
       detail_(message) {}

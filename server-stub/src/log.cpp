@@ -32,7 +32,7 @@ static std::string iso8601_now() {
   const std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[40];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
   return buf;
@@ -40,7 +40,11 @@ static std::string iso8601_now() {
 
 void JsonLog::write(LogLevel level, std::string_view msg, const nlohmann::json& fields) {
   if (!enabled(level)) return;
-  nlohmann::json line = {{"ts", iso8601_now()}, {"level", std::string(to_string(level))}, {"msg", std::string(msg)}};
+  // ordered: ts, level, msg first, so a human reading the raw stream can scan it.
+  nlohmann::ordered_json line;
+  line["ts"] = iso8601_now();
+  line["level"] = std::string(to_string(level));
+  line["msg"] = std::string(msg);
   if (fields.is_object()) {
     for (auto it = fields.begin(); it != fields.end(); ++it) line[it.key()] = it.value();
   }

@@ -14,7 +14,8 @@
 
 namespace gradvy_sync {
 
-// A malformed input file. what() is "source:line: message".
+// A malformed input file. what() is "source:line: message" ("source: message"
+// when line is 0, e.g. a file that cannot be opened).
 class CsvError : public std::runtime_error {
  public:
   CsvError(const std::string& source, std::size_t line, const std::string& message);

@@ -17,10 +17,13 @@
 //     Durability: journal_mode=WAL + synchronous=NORMAL: once a write method
 //     returns, the data survives kill -9 of the process (not a power cut;
 //     `sqlite:PATH?synchronous=full` buys that at a throughput cost).
+//     Checkpoints run on a background thread, off the commit path.
 //   PostgreSQL: a pool of connections (StorageOptions::pool_size); each call
 //     borrows one. Data is committed when a write method returns. Several
 //     server instances may share one database; migrations are serialized by an
-//     advisory lock.
+//     advisory lock. Deadlocks/serialization failures are retried; a lost
+//     connection is retried once on a fresh one for idempotent calls (all but
+//     append_consent*, store_aggregate and for_each_interaction).
 #pragma once
 
 #include <cstdint>
@@ -93,13 +96,19 @@ struct DeletionReceipt {
 };
 
 // One stored course_interaction event reduced to what embeddings need.
-struct Interaction {
+struct StoredInteraction {
   std::string user_id;
   std::string item_id;     // props.course_id
   std::string action;      // props.action
   std::int64_t ts = 0;
   double weight = 0.0;     // interaction_weight(action)
 };
+
+// Transitional: the old name, still used by candidates_refresh.cpp. Not a
+// struct of its own, so it cannot clash at link time with the offline tools'
+// gradvy_sync::Interaction (interaction_log.hpp); a file including both
+// headers fails to compile instead. Use StoredInteraction in new code.
+using Interaction = StoredInteraction;
 
 // view 1, progress 2, enroll 3, complete 5, drop -1, anything else 1.
 double interaction_weight(const std::string& action);
@@ -138,7 +147,9 @@ class Storage {
   virtual std::vector<nlohmann::json> list_events(const std::string& user_id,
                                                    std::int64_t since_ms = INT64_MIN,
                                                    std::size_t limit = SIZE_MAX) = 0;
-  // Retention: deletes events with ts < ts_ms for every learner. Returns count.
+  // Retention: deletes events with ts < ts_ms for every learner (in chunks,
+  // so ingestion keeps flowing) and batch records received before ts_ms.
+  // Returns the number of events deleted.
   virtual std::int64_t purge_events_before(std::int64_t ts_ms) = 0;
 
   // --- consent (append-only history) ------------------------------------------
@@ -170,8 +181,8 @@ class Storage {
   // --- candidates / embeddings --------------------------------------------------
   // course_interaction events with ts >= since_ms, in ts order, streamed.
   virtual void for_each_interaction(std::int64_t since_ms,
-                                    const std::function<void(const Interaction&)>& fn) = 0;
-  std::vector<Interaction> load_interactions(std::int64_t since_ms = INT64_MIN);
+                                    const std::function<void(const StoredInteraction&)>& fn) = 0;
+  std::vector<StoredInteraction> load_interactions(std::int64_t since_ms = INT64_MIN);
   // Popularity per item (every item with at least one interaction), all-time
   // and since recent_since_ms, sorted by all_time desc then item_id.
   virtual std::vector<ItemPopularity> item_popularity(std::int64_t recent_since_ms) = 0;

@@ -1,0 +1,34 @@
+// The two Storage backends and the helpers they share. Callers use
+// open_storage() (storage.hpp); this header is for the backends and tests.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "gradvy_sync/storage.hpp"
+
+namespace gradvy_sync {
+
+struct SqliteTarget {
+  std::string path;          // file path, or ":memory:"
+  bool synchronous_full = false;  // sqlite:PATH?synchronous=full
+};
+
+// Parses "sqlite:PATH", "sqlite://PATH", "sqlite::memory:" (with optional
+// "?synchronous=normal|full"). Throws StorageError on anything else.
+SqliteTarget parse_sqlite_url(const std::string& url);
+
+std::unique_ptr<Storage> open_sqlite_storage(const SqliteTarget& target, const StorageOptions& options);
+std::unique_ptr<Storage> open_postgres_storage(const std::string& url, const StorageOptions& options);
+
+// The URL with any password replaced by "***", safe for logs and errors.
+std::string redact_url(const std::string& url);
+
+// Fills item_id/action of a course_interaction event from its json when the
+// caller left them empty (props.course_id, props.action).
+void fill_interaction_columns(StoredEvent& event);
+
+// The latest record per purpose from a history in arrival order.
+std::map<std::string, ConsentRow> latest_per_purpose(const std::vector<ConsentRow>& history);
+
+}  // namespace gradvy_sync

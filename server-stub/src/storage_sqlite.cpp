@@ -1,0 +1,821 @@
+// SQLite backend: the embedded default.
+// One writer connection with group commit (concurrent writes share one
+// transaction, each in its own SAVEPOINT), a pool of read-only connections.
+// WAL + synchronous=NORMAL: a committed write survives the death of the process.
+// Checkpoints (copying the WAL into the database file, with fsync) run on a
+// background thread so commits never wait for them.
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "gradvy_sync/storage.hpp"
+#include "gradvy_sync/storage_backends.hpp"
+
+namespace gradvy_sync {
+namespace {
+
+// Schema migrations, in order; migration i brings the schema to version i + 1.
+// Same tables, columns and constraints as the PostgreSQL backend.
+const std::vector<std::string>& sqlite_migrations() {
+  static const std::vector<std::string> steps = {
+      R"sql(
+CREATE TABLE events (
+  id          INTEGER PRIMARY KEY,
+  user_id     TEXT    NOT NULL CHECK (length(user_id) > 0),
+  event_id    TEXT    NOT NULL CHECK (length(event_id) > 0),
+  type        TEXT    NOT NULL,
+  ts          INTEGER NOT NULL,
+  purpose     TEXT    NOT NULL CHECK (purpose IN ('essential', 'analytics', 'personalization',
+                                   'marketing', 'social_integration', 'external_enrichment')),
+  session_id  TEXT    NOT NULL,
+  seq         INTEGER NOT NULL,
+  item_id     TEXT,
+  action      TEXT,
+  batch_id    TEXT    NOT NULL,
+  received_at INTEGER NOT NULL,
+  body        TEXT    NOT NULL,
+  UNIQUE (user_id, event_id)
+);
+CREATE INDEX events_user_ts ON events (user_id, ts);
+CREATE INDEX events_ts ON events (ts);
+CREATE INDEX events_item_ts ON events (item_id, ts) WHERE item_id IS NOT NULL;
+CREATE TABLE batches (
+  user_id     TEXT    NOT NULL CHECK (length(user_id) > 0),
+  batch_id    TEXT    NOT NULL CHECK (length(batch_id) > 0),
+  device_id   TEXT    NOT NULL,
+  sent_at     INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  event_count INTEGER NOT NULL,
+  accepted    INTEGER NOT NULL,
+  duplicates  INTEGER NOT NULL,
+  PRIMARY KEY (user_id, batch_id)
+);
+CREATE INDEX batches_received ON batches (received_at);
+CREATE TABLE consent (
+  seq            INTEGER PRIMARY KEY,
+  user_id        TEXT    NOT NULL CHECK (length(user_id) > 0),
+  purpose        TEXT    NOT NULL CHECK (purpose IN ('essential', 'analytics', 'personalization',
+                                      'marketing', 'social_integration', 'external_enrichment')),
+  granted        INTEGER NOT NULL CHECK (granted IN (0, 1)),
+  at             INTEGER NOT NULL,
+  source         TEXT    NOT NULL,
+  policy_version TEXT    NOT NULL,
+  received_at    INTEGER NOT NULL
+);
+CREATE INDEX consent_user ON consent (user_id, seq);
+CREATE TABLE aggregates (
+  id          INTEGER PRIMARY KEY,
+  user_id     TEXT    NOT NULL CHECK (length(user_id) > 0),
+  device_id   TEXT    NOT NULL,
+  received_at INTEGER NOT NULL,
+  body        TEXT    NOT NULL
+);
+CREATE INDEX aggregates_user ON aggregates (user_id, received_at);
+CREATE TABLE embeddings (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  updated_at INTEGER NOT NULL,
+  body       TEXT    NOT NULL
+);
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql",
+  };
+  return steps;
+}
+
+// A prepared statement borrowed from a connection's cache; reset when done.
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Statement() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, std::int64_t value) {
+    check(sqlite3_bind_int64(stmt_, index, value));
+    return *this;
+  }
+  Statement& bind(int index, const std::string& value) {
+    check(sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC));
+    return *this;
+  }
+  Statement& bind_text_or_null(int index, const std::string& value) {
+    if (value.empty()) {
+      check(sqlite3_bind_null(stmt_, index));
+      return *this;
+    }
+    return bind(index, value);
+  }
+  // True when a row is available; false when done. Throws on error.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw StorageError(std::string("sqlite: ") + sqlite3_errmsg(db_) + " (in: " + sqlite3_sql(stmt_) + ")");
+  }
+  void run() { step(); }
+  std::int64_t changes() const { return sqlite3_changes(db_); }
+
+  std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string text(int col) const {
+    const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return data ? std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) throw StorageError(std::string("sqlite: bind failed: ") + sqlite3_errmsg(db_));
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+// One connection and its prepared-statement cache. Used by one thread at a time.
+class Connection {
+ public:
+  Connection(const std::string& path, bool read_only) {
+    const int flags = (read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                      SQLITE_OPEN_NOMUTEX;
+    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    if (rc != SQLITE_OK) {
+      const std::string why = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw StorageError("sqlite: cannot open '" + path + "': " + why);
+    }
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, 10000);  // another process (e.g. a second server) holding the write lock
+  }
+  ~Connection() {
+    for (auto& entry : cache_) sqlite3_finalize(entry.second);
+    sqlite3_close_v2(db_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void exec(const std::string& sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error ? error : sqlite3_errmsg(db_);
+      sqlite3_free(error);
+      throw StorageError("sqlite: " + message);
+    }
+  }
+
+  Statement prepare(const char* sql) {
+    auto found = cache_.find(sql);
+    if (found == cache_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+        throw StorageError(std::string("sqlite: cannot prepare: ") + sqlite3_errmsg(db_));
+      }
+      found = cache_.emplace(sql, stmt).first;
+    }
+    return Statement(db_, found->second);
+  }
+
+  sqlite3* handle() const { return db_; }
+
+  std::int64_t query_int(const char* sql) {
+    auto stmt = prepare(sql);
+    return stmt.step() ? stmt.int64(0) : 0;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::unordered_map<const char*, sqlite3_stmt*> cache_;  // keyed by the literal's address
+};
+
+// BEGIN ... COMMIT on a reader so multi-table reads see one snapshot.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Connection& conn) : conn_(conn) { conn_.exec("BEGIN"); }
+  ~ReadTransaction() {
+    try {
+      conn_.exec("COMMIT");
+    } catch (...) {  // read-only: nothing to lose
+    }
+  }
+
+ private:
+  Connection& conn_;
+};
+
+const char* kInsertEvent =
+    "INSERT INTO events (user_id, event_id, type, ts, purpose, session_id, seq, item_id, action,"
+    " batch_id, received_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    " ON CONFLICT (user_id, event_id) DO NOTHING";
+const char* kInsertBatch =
+    "INSERT INTO batches (user_id, batch_id, device_id, sent_at, received_at, event_count, accepted,"
+    " duplicates) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (user_id, batch_id) DO NOTHING";
+
+ConsentRow read_consent_row(const Statement& stmt) {
+  ConsentRow row;
+  row.seq = stmt.int64(0);
+  row.purpose = stmt.text(1);
+  row.granted = stmt.int64(2) != 0;
+  row.at = stmt.int64(3);
+  row.source = stmt.text(4);
+  row.policy_version = stmt.text(5);
+  row.received_at = stmt.int64(6);
+  return row;
+}
+
+nlohmann::json parse_stored(const std::string& text) {
+  auto doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded()) return text;  // never expected: keep the bytes rather than lose them
+  return doc;
+}
+
+// Per-process SQLite settings, before the first connection: no global
+// memory statistics (they take a global mutex on every allocation).
+void configure_sqlite_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+// WAL size (pages) at which the background checkpointer is woken, and at
+// which the writer checkpoints itself because the background one lags behind.
+constexpr int kCheckpointPages = 4000;      // ~16 MB
+constexpr int kForceCheckpointPages = 20000;  // ~80 MB
+
+class SqliteStorage final : public Storage {
+ public:
+  SqliteStorage(const SqliteTarget& target, const StorageOptions& options)
+      : path_(target.path), memory_(target.path == ":memory:") {
+    configure_sqlite_once();
+    writer_ = std::make_unique<Connection>(path_, false);
+    if (!memory_) {
+      writer_->exec("PRAGMA journal_mode=WAL");
+      writer_->exec(target.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+      writer_->exec("PRAGMA journal_size_limit=67108864");  // shrink the WAL back to 64 MB after a reset
+    }
+    writer_->exec("PRAGMA cache_size=-32768");  // 32 MiB
+    writer_->exec("PRAGMA temp_store=MEMORY");
+    migrate();
+    if (!memory_) {
+      // An in-memory database is private to its connection: reads then go
+      // through the writer connection instead.
+      for (int i = 0; i < options.pool_size; ++i) {
+        readers_.push_back(std::make_unique<Connection>(path_, true));
+        idle_readers_.push_back(readers_.back().get());
+      }
+      checkpointer_conn_ = std::make_unique<Connection>(path_, false);
+      writer_->exec("PRAGMA wal_autocheckpoint=0");
+      sqlite3_wal_hook(writer_->handle(), &SqliteStorage::on_wal_commit, this);
+      checkpointer_ = std::thread([this] { checkpoint_loop(); });
+    }
+  }
+
+  ~SqliteStorage() override {
+    if (checkpointer_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(checkpoint_mu_);
+        stopping_ = true;
+      }
+      checkpoint_cv_.notify_one();
+      checkpointer_.join();
+    }
+    // Closing the last connection checkpoints and removes the WAL.
+  }
+
+  std::string backend() const override { return "sqlite"; }
+  int schema_version() const override { return schema_version_; }
+
+  bool ping() override {
+    try {
+      return read([](Connection& conn) { return conn.query_int("SELECT 1") == 1; });
+    } catch (...) {
+      return false;
+    }
+  }
+
+  StoreBatchResult store_batch(const BatchInfo& batch, const std::vector<StoredEvent>& events) override {
+    std::vector<StoredEvent> filled;  // parse course ids outside the writer lock
+    const std::vector<StoredEvent>* rows = &events;
+    for (const auto& event : events) {
+      if (event.type == "course_interaction" && (event.item_id.empty() || event.action.empty())) {
+        filled = events;
+        for (auto& copy : filled) fill_interaction_columns(copy);
+        rows = &filled;
+        break;
+      }
+    }
+    StoreBatchResult result;
+    write([&](Connection& conn) {
+      std::int64_t accepted = 0;
+      for (const auto& event : *rows) {
+        auto stmt = conn.prepare(kInsertEvent);
+        stmt.bind(1, batch.user_id)
+            .bind(2, event.id)
+            .bind(3, event.type)
+            .bind(4, event.ts)
+            .bind(5, event.purpose)
+            .bind(6, event.session_id)
+            .bind(7, event.seq)
+            .bind_text_or_null(8, event.item_id)
+            .bind_text_or_null(9, event.action)
+            .bind(10, batch.batch_id)
+            .bind(11, batch.received_at)
+            .bind(12, event.json);
+        stmt.run();
+        accepted += stmt.changes();
+      }
+      const auto total = static_cast<std::int64_t>(rows->size());
+      auto stmt = conn.prepare(kInsertBatch);
+      stmt.bind(1, batch.user_id)
+          .bind(2, batch.batch_id)
+          .bind(3, batch.device_id)
+          .bind(4, batch.sent_at)
+          .bind(5, batch.received_at)
+          .bind(6, total)
+          .bind(7, accepted)
+          .bind(8, total - accepted);
+      stmt.run();
+      result.accepted = accepted;
+      result.duplicates = total - accepted;
+      result.batch_seen_before = stmt.changes() == 0;
+    });
+    return result;
+  }
+
+  std::int64_t count_events(const std::string& user_id) override {
+    return read([&](Connection& conn) {
+      if (user_id.empty()) return conn.query_int("SELECT count(*) FROM events");
+      auto stmt = conn.prepare("SELECT count(*) FROM events WHERE user_id = ?1");
+      stmt.bind(1, user_id);
+      return stmt.step() ? stmt.int64(0) : 0;
+    });
+  }
+
+  std::vector<nlohmann::json> list_events(const std::string& user_id, std::int64_t since_ms,
+                                          std::size_t limit) override {
+    return read([&](Connection& conn) {
+      std::vector<nlohmann::json> out;
+      auto stmt = conn.prepare(
+          "SELECT body FROM events WHERE user_id = ?1 AND ts >= ?2 ORDER BY ts, seq, id LIMIT ?3");
+      stmt.bind(1, user_id).bind(2, since_ms).bind(3, clamp_limit(limit));
+      while (stmt.step()) out.push_back(parse_stored(stmt.text(0)));
+      return out;
+    });
+  }
+
+  std::int64_t purge_events_before(std::int64_t ts_ms) override {
+    // In chunks, so ingestion keeps flowing between them.
+    std::int64_t total = 0;
+    for (;;) {
+      std::int64_t removed = 0;
+      write([&](Connection& conn) {
+        auto stmt = conn.prepare(
+            "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < ?1 LIMIT 10000)");
+        stmt.bind(1, ts_ms);
+        stmt.run();
+        removed = stmt.changes();
+      });
+      total += removed;
+      if (removed == 0) break;
+    }
+    write([&](Connection& conn) {
+      auto stmt = conn.prepare("DELETE FROM batches WHERE received_at < ?1");
+      stmt.bind(1, ts_ms);
+      stmt.run();
+    });
+    return total;
+  }
+
+  void append_consent(const std::string& user_id, const ConsentRow& record, std::int64_t received_at) override {
+    append_consent_many(user_id, {record}, received_at);
+  }
+
+  void append_consent_many(const std::string& user_id, const std::vector<ConsentRow>& records,
+                           std::int64_t received_at) override {
+    write([&](Connection& conn) {
+      for (const auto& record : records) {
+        auto stmt = conn.prepare(
+            "INSERT INTO consent (user_id, purpose, granted, at, source, policy_version, received_at)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        stmt.bind(1, user_id)
+            .bind(2, record.purpose)
+            .bind(3, std::int64_t{record.granted ? 1 : 0})
+            .bind(4, record.at)
+            .bind(5, record.source)
+            .bind(6, record.policy_version)
+            .bind(7, received_at);
+        stmt.run();
+      }
+    });
+  }
+
+  std::vector<ConsentRow> list_consent(const std::string& user_id) override {
+    return read([&](Connection& conn) { return consent_of(conn, user_id); });
+  }
+
+  std::map<std::string, ConsentRow> latest_consent(const std::string& user_id) override {
+    return latest_per_purpose(list_consent(user_id));
+  }
+
+  void store_aggregate(const std::string& user_id, const std::string& device_id,
+                       const nlohmann::json& aggregate, std::int64_t received_at) override {
+    const std::string body = aggregate.dump();
+    write([&](Connection& conn) {
+      auto stmt = conn.prepare(
+          "INSERT INTO aggregates (user_id, device_id, received_at, body) VALUES (?1, ?2, ?3, ?4)");
+      stmt.bind(1, user_id).bind(2, device_id).bind(3, received_at).bind(4, body);
+      stmt.run();
+    });
+  }
+
+  nlohmann::json export_user(const std::string& user_id, std::int64_t now_ms) override {
+    return read([&](Connection& conn) {
+      ReadTransaction snapshot(conn);
+      nlohmann::json doc = {{"user_id", user_id}, {"exported_at", now_ms}};
+      auto& events = doc["events"] = nlohmann::json::array();
+      {
+        auto stmt = conn.prepare("SELECT body FROM events WHERE user_id = ?1 ORDER BY ts, seq, id");
+        stmt.bind(1, user_id);
+        while (stmt.step()) events.push_back(parse_stored(stmt.text(0)));
+      }
+      auto& batches = doc["batches"] = nlohmann::json::array();
+      {
+        auto stmt = conn.prepare(
+            "SELECT batch_id, device_id, sent_at, received_at, event_count, accepted, duplicates"
+            " FROM batches WHERE user_id = ?1 ORDER BY received_at, batch_id");
+        stmt.bind(1, user_id);
+        while (stmt.step()) {
+          batches.push_back({{"batch_id", stmt.text(0)},
+                             {"device_id", stmt.text(1)},
+                             {"sent_at", stmt.int64(2)},
+                             {"received_at", stmt.int64(3)},
+                             {"event_count", stmt.int64(4)},
+                             {"accepted", stmt.int64(5)},
+                             {"duplicates", stmt.int64(6)}});
+        }
+      }
+      auto& consent = doc["consent"] = nlohmann::json::array();
+      for (const auto& row : consent_of(conn, user_id)) consent.push_back(consent_json(row));
+      auto& aggregates = doc["aggregates"] = nlohmann::json::array();
+      {
+        auto stmt = conn.prepare(
+            "SELECT device_id, received_at, body FROM aggregates WHERE user_id = ?1 ORDER BY id");
+        stmt.bind(1, user_id);
+        while (stmt.step()) {
+          aggregates.push_back(
+              {{"device_id", stmt.text(0)}, {"received_at", stmt.int64(1)}, {"aggregate", parse_stored(stmt.text(2))}});
+        }
+      }
+      return doc;
+    });
+  }
+
+  DeletionReceipt delete_user(const std::string& user_id, std::int64_t now_ms) override {
+    DeletionReceipt receipt;
+    receipt.user_id = user_id;
+    receipt.deleted_at = now_ms;
+    write([&](Connection& conn) {
+      receipt.rows_by_table.clear();  // a retried job starts over
+      static const char* const kDeletes[][2] = {
+          {"events", "DELETE FROM events WHERE user_id = ?1"},
+          {"batches", "DELETE FROM batches WHERE user_id = ?1"},
+          {"consent", "DELETE FROM consent WHERE user_id = ?1"},
+          {"aggregates", "DELETE FROM aggregates WHERE user_id = ?1"},
+      };
+      for (const auto& entry : kDeletes) {
+        auto stmt = conn.prepare(entry[1]);
+        stmt.bind(1, user_id);
+        stmt.run();
+        receipt.rows_by_table[entry[0]] = stmt.changes();
+      }
+    });
+    return receipt;
+  }
+
+  std::map<std::string, std::int64_t> count_user_rows(const std::string& user_id) override {
+    return read([&](Connection& conn) {
+      ReadTransaction snapshot(conn);
+      static const char* const kCounts[][2] = {
+          {"events", "SELECT count(*) FROM events WHERE user_id = ?1"},
+          {"batches", "SELECT count(*) FROM batches WHERE user_id = ?1"},
+          {"consent", "SELECT count(*) FROM consent WHERE user_id = ?1"},
+          {"aggregates", "SELECT count(*) FROM aggregates WHERE user_id = ?1"},
+      };
+      std::map<std::string, std::int64_t> counts;
+      for (const auto& entry : kCounts) {
+        auto stmt = conn.prepare(entry[1]);
+        stmt.bind(1, user_id);
+        counts[entry[0]] = stmt.step() ? stmt.int64(0) : 0;
+      }
+      return counts;
+    });
+  }
+
+  void for_each_interaction(std::int64_t since_ms, const std::function<void(const StoredInteraction&)>& fn) override {
+    read([&](Connection& conn) {
+      auto stmt = conn.prepare(
+          "SELECT user_id, item_id, action, ts FROM events"
+          " WHERE item_id IS NOT NULL AND type = 'course_interaction' AND ts >= ?1 ORDER BY ts, id");
+      stmt.bind(1, since_ms);
+      StoredInteraction row;
+      while (stmt.step()) {
+        row.user_id = stmt.text(0);
+        row.item_id = stmt.text(1);
+        row.action = stmt.text(2);
+        row.ts = stmt.int64(3);
+        row.weight = interaction_weight(row.action);
+        fn(row);
+      }
+      return 0;
+    });
+  }
+
+  std::vector<ItemPopularity> item_popularity(std::int64_t recent_since_ms) override {
+    return read([&](Connection& conn) {
+      std::vector<ItemPopularity> out;
+      auto stmt = conn.prepare(
+          "SELECT item_id, count(*), sum(CASE WHEN ts >= ?1 THEN 1 ELSE 0 END), count(DISTINCT user_id)"
+          " FROM events WHERE item_id IS NOT NULL AND type = 'course_interaction'"
+          " GROUP BY item_id ORDER BY 2 DESC, 1");
+      stmt.bind(1, recent_since_ms);
+      while (stmt.step()) {
+        out.push_back({stmt.text(0), stmt.int64(1), stmt.int64(2), stmt.int64(3)});
+      }
+      return out;
+    });
+  }
+
+  void save_embeddings(const nlohmann::json& doc, std::int64_t now_ms) override {
+    const std::string body = doc.dump();
+    write([&](Connection& conn) {
+      auto stmt = conn.prepare(
+          "INSERT INTO embeddings (id, updated_at, body) VALUES (1, ?1, ?2)"
+          " ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, body = excluded.body");
+      stmt.bind(1, now_ms).bind(2, body);
+      stmt.run();
+    });
+  }
+
+  std::optional<nlohmann::json> load_embeddings() override {
+    return read([&](Connection& conn) -> std::optional<nlohmann::json> {
+      auto stmt = conn.prepare("SELECT body FROM embeddings WHERE id = 1");
+      if (!stmt.step()) return std::nullopt;
+      return parse_stored(stmt.text(0));
+    });
+  }
+
+  void put_meta(const std::string& key, const std::string& value) override {
+    write([&](Connection& conn) {
+      auto stmt = conn.prepare(
+          "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+      stmt.bind(1, key).bind(2, value);
+      stmt.run();
+    });
+  }
+
+  std::optional<std::string> get_meta(const std::string& key) override {
+    return read([&](Connection& conn) -> std::optional<std::string> {
+      auto stmt = conn.prepare("SELECT value FROM meta WHERE key = ?1");
+      stmt.bind(1, key);
+      if (!stmt.step()) return std::nullopt;
+      return stmt.text(0);
+    });
+  }
+
+ private:
+  struct WriteJob {
+    std::function<void(Connection&)> body;
+    std::exception_ptr error;
+    bool done = false;
+  };
+
+  static std::int64_t clamp_limit(std::size_t limit) {
+    return limit > static_cast<std::size_t>(INT64_MAX) ? -1 : static_cast<std::int64_t>(limit);
+  }
+
+  static nlohmann::json consent_json(const ConsentRow& row) {
+    return {{"purpose", row.purpose}, {"granted", row.granted},       {"at", row.at},
+            {"source", row.source},   {"policy_version", row.policy_version},
+            {"received_at", row.received_at}, {"seq", row.seq}};
+  }
+
+  static std::vector<ConsentRow> consent_of(Connection& conn, const std::string& user_id) {
+    std::vector<ConsentRow> rows;
+    auto stmt = conn.prepare(
+        "SELECT seq, purpose, granted, at, source, policy_version, received_at FROM consent"
+        " WHERE user_id = ?1 ORDER BY seq");
+    stmt.bind(1, user_id);
+    while (stmt.step()) rows.push_back(read_consent_row(stmt));
+    return rows;
+  }
+
+  void migrate() {
+    // BEGIN IMMEDIATE takes the write lock, so two processes opening the same
+    // file at once migrate one after the other; the loser finds nothing to do.
+    writer_->exec("BEGIN IMMEDIATE");
+    try {
+      writer_->exec(
+          "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+      int current = static_cast<int>(writer_->query_int("SELECT coalesce(max(version), 0) FROM schema_version"));
+      const auto& steps = sqlite_migrations();
+      if (current > static_cast<int>(steps.size())) {
+        throw StorageError("sqlite: database schema version " + std::to_string(current) +
+                           " is newer than this gradvy-sync understands (" + std::to_string(steps.size()) + ")");
+      }
+      for (int version = current + 1; version <= static_cast<int>(steps.size()); ++version) {
+        writer_->exec(steps[static_cast<std::size_t>(version - 1)]);
+        writer_->exec("INSERT INTO schema_version (version, applied_at) VALUES (" + std::to_string(version) +
+                      ", CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
+      }
+      writer_->exec("COMMIT");
+      schema_version_ = static_cast<int>(steps.size());
+    } catch (const StorageError& error) {
+      rollback_quietly();
+      throw StorageError("cannot migrate '" + path_ + "': " + error.what());
+    }
+  }
+
+  // Group commit: the caller that finds no commit in progress becomes the
+  // leader, takes every queued job, runs them in one transaction (a SAVEPOINT
+  // each) and commits once; callers that arrive meanwhile queue up for the
+  // next round. A job's call returns only after the COMMIT that holds it.
+  void write(std::function<void(Connection&)> body) {
+    WriteJob job{std::move(body), nullptr, false};
+    std::unique_lock<std::mutex> lock(queue_mu_);
+    queue_.push_back(&job);
+    while (!job.done) {
+      if (leader_active_) {
+        queue_cv_.wait(lock);
+        continue;
+      }
+      leader_active_ = true;
+      std::vector<WriteJob*> group;
+      group.swap(queue_);
+      lock.unlock();
+      commit_group(group);
+      lock.lock();
+      for (auto* member : group) member->done = true;
+      leader_active_ = false;
+      queue_cv_.notify_all();
+    }
+    if (job.error) std::rethrow_exception(job.error);
+  }
+
+  // Never throws: every failure is recorded on the jobs it affects.
+  void commit_group(std::vector<WriteJob*>& group) {
+    std::lock_guard<std::mutex> conn_lock(conn_mu_);
+    // An I/O error, a full disk or a busy lock can make SQLite roll back the
+    // whole transaction, not just the failing statement; the neighbours that
+    // had succeeded are then run again in a fresh transaction.
+    for (;;) {
+      bool transaction_lost = false;
+      try {
+        writer_->exec("BEGIN IMMEDIATE");
+      } catch (...) {
+        for (auto* member : group) {
+          if (!member->error) member->error = std::current_exception();
+        }
+        return;
+      }
+      for (auto* member : group) {
+        if (member->error) continue;
+        try {
+          writer_->exec("SAVEPOINT job");
+          member->body(*writer_);
+          writer_->exec("RELEASE job");
+        } catch (...) {
+          member->error = std::current_exception();
+          if (sqlite3_get_autocommit(writer_->handle())) {
+            transaction_lost = true;
+            break;
+          }
+          try {
+            writer_->exec("ROLLBACK TO job");
+            writer_->exec("RELEASE job");
+          } catch (...) {
+            transaction_lost = true;
+            break;
+          }
+        }
+      }
+      if (transaction_lost) {
+        rollback_quietly();
+        continue;
+      }
+      try {
+        writer_->exec("COMMIT");
+        return;
+      } catch (const std::exception& error) {
+        rollback_quietly();
+        const auto failure = std::make_exception_ptr(StorageError(std::string("commit failed: ") + error.what()));
+        for (auto* member : group) {
+          if (!member->error) member->error = failure;
+        }
+        return;
+      }
+    }
+  }
+
+  void rollback_quietly() {
+    if (sqlite3_get_autocommit(writer_->handle())) return;
+    try {
+      writer_->exec("ROLLBACK");
+    } catch (...) {
+    }
+  }
+
+  template <typename Fn>
+  auto read(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+    if (memory_) {
+      std::lock_guard<std::mutex> conn_lock(conn_mu_);
+      return fn(*writer_);
+    }
+    Connection* conn = nullptr;
+    {
+      std::unique_lock<std::mutex> lock(readers_mu_);
+      readers_cv_.wait(lock, [this] { return !idle_readers_.empty(); });
+      conn = idle_readers_.back();
+      idle_readers_.pop_back();
+    }
+    struct Return {
+      SqliteStorage* self;
+      Connection* conn;
+      ~Return() {
+        std::lock_guard<std::mutex> lock(self->readers_mu_);
+        self->idle_readers_.push_back(conn);
+        self->readers_cv_.notify_one();
+      }
+    } give_back{this, conn};
+    return fn(*conn);
+  }
+
+  // Called by SQLite after each commit on the writer, with the WAL size.
+  static int on_wal_commit(void* self_ptr, sqlite3* db, const char* schema, int wal_pages) {
+    auto* self = static_cast<SqliteStorage*>(self_ptr);
+    if (wal_pages >= kForceCheckpointPages) {
+      sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (wal_pages >= kCheckpointPages) {
+      {
+        std::lock_guard<std::mutex> lock(self->checkpoint_mu_);
+        self->checkpoint_wanted_ = true;
+      }
+      self->checkpoint_cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void checkpoint_loop() {
+    std::unique_lock<std::mutex> lock(checkpoint_mu_);
+    for (;;) {
+      checkpoint_cv_.wait(lock, [this] { return stopping_ || checkpoint_wanted_; });
+      if (stopping_) return;
+      checkpoint_wanted_ = false;
+      lock.unlock();
+      // PASSIVE: copies what it can without blocking the writer or readers.
+      sqlite3_wal_checkpoint_v2(checkpointer_conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+
+  std::string path_;
+  bool memory_;
+  int schema_version_ = 0;
+
+  std::unique_ptr<Connection> writer_;
+  std::mutex conn_mu_;  // held while the writer connection is in use
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<WriteJob*> queue_;
+  bool leader_active_ = false;
+
+  std::vector<std::unique_ptr<Connection>> readers_;
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;
+  std::vector<Connection*> idle_readers_;
+
+  std::unique_ptr<Connection> checkpointer_conn_;
+  std::thread checkpointer_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Storage> open_sqlite_storage(const SqliteTarget& target, const StorageOptions& options) {
+  return std::make_unique<SqliteStorage>(target, options);
+}
+
+}  // namespace gradvy_sync
