@@ -104,11 +104,6 @@ struct StoredInteraction {
   double weight = 0.0;     // interaction_weight(action)
 };
 
-// Transitional: the old name, still used by candidates_refresh.cpp. Not a
-// struct of its own, so it cannot clash at link time with the offline tools'
-// gradvy_sync::Interaction (interaction_log.hpp); a file including both
-// headers fails to compile instead. Use StoredInteraction in new code.
-using Interaction = StoredInteraction;
 
 // view 1, progress 2, enroll 3, complete 5, drop -1, anything else 1.
 double interaction_weight(const std::string& action);
