@@ -2,6 +2,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -129,6 +132,16 @@ bool set_flag(ItemState* item, const std::string& name) {
   return true;
 }
 
+// Items in id order, so both documents are the same whatever the hash order.
+std::vector<const std::pair<const std::string, ItemState>*> items_by_id(
+    const std::unordered_map<std::string, ItemState>& items) {
+  std::vector<const std::pair<const std::string, ItemState>*> order;
+  order.reserve(items.size());
+  for (const auto& entry : items) order.push_back(&entry);
+  std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  return order;
+}
+
 }  // namespace
 
 json LearnerProfile::to_json() const {
@@ -138,10 +151,7 @@ json LearnerProfile::to_json() const {
   out["config"] = config_.to_json();
   out["preferences"] = gradvy::to_json(preferences_);
   json items = json::array();
-  std::vector<const std::pair<const std::string, ItemState>*> order;
-  for (const auto& entry : items_) order.push_back(&entry);
-  std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  for (const auto* entry : order) {
+  for (const auto* entry : items_by_id(items_)) {
     const ItemState& item = entry->second;
     json j = {{"id", entry->first}, {"w", item.signal.value}, {"ts", item.signal.ts},
               {"first_ts", item.first_ts}, {"events", item.events}, {"flags", flags_json(item)},
@@ -285,10 +295,7 @@ json LearnerProfile::export_json(std::int64_t now_ms) const {
   out["format"] = "gradvy.profile.export";
   out["declared_preferences"] = gradvy::to_json(preferences_);
   json items = json::array();
-  std::vector<const std::pair<const std::string, ItemState>*> order;
-  for (const auto& entry : items_) order.push_back(&entry);
-  std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  for (const auto* entry : order) {
+  for (const auto* entry : items_by_id(items_)) {
     const ItemState& item = entry->second;
     items.push_back({{"item_id", entry->first}, {"weight_now", item.signal.at(now_ms, half_life_ms())},
                      {"last_signal_at", item.signal.ts}, {"first_seen_at", item.first_ts},
