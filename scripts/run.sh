@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: installs what it needs, builds, starts the sync server on its
-# embedded SQLite default (and the demo page once it exists), prints the URL.
+# embedded SQLite default with the demo catalog, builds and starts the Next.js
+# demo page against it, prints the URL.
 # Ctrl-C stops everything cleanly. Ports: GRADVY_PORT (8787), DEMO_PORT (3000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +26,10 @@ catalog=$root/demo/catalog.json
 [[ -f $catalog ]] || catalog=$root/tests/server/fixtures/catalog.json
 
 pids=()
+groups=()
 stop_all() {
   trap - INT TERM EXIT
+  for pgid in "${groups[@]}"; do kill -TERM -- "-$pgid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   echo "stopped"
@@ -49,11 +52,17 @@ curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || { echo "gradvy-sync did
 echo "gradvy-sync: http://127.0.0.1:$port  (SQLite: $state_dir/gradvy.db, log: $state_dir/server.log)"
 
 if [[ -f demo/package.json ]]; then
-  (cd demo && NEXT_TELEMETRY_DISABLED=1 node node_modules/next/dist/bin/next build >/dev/null)
+  echo "building the demo (npm pack + next build; log: $state_dir/demo-build.log)..."
+  bash scripts/demo-build.sh >"$state_dir/demo-build.log" 2>&1 || { echo "demo build failed; see $state_dir/demo-build.log" >&2; exit 1; }
   (cd demo && NEXT_TELEMETRY_DISABLED=1 GRADVY_SYNC_URL="http://127.0.0.1:$port" \
      GRADVY_SECRET_FILE="$state_dir/secret" \
-     exec node node_modules/next/dist/bin/next start -H 127.0.0.1 -p "$demo_port") &
+     exec setsid node node_modules/next/dist/bin/next start -H 127.0.0.1 -p "$demo_port") &
   pids+=($!)
+  groups+=($!)  # next start forks a next-server child: stop the whole process group
+  for _ in $(seq 1 300); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$demo_port/" 2>/dev/null && break
+    sleep 0.2
+  done
   echo "demo: http://127.0.0.1:$demo_port"
 fi
 echo "Ctrl-C stops."

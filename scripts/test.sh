@@ -33,6 +33,13 @@ if [[ -d tests/js ]]; then
   stage "js tests (Node)" npm test --silent
   stage "browser tests (Chromium)" npm run test:browser --silent
 fi
+if [[ -d tests/package ]]; then
+  stage "package in a fresh Next.js app (npm pack, next build, Chromium)" npm run test:package --silent
+fi
+if [[ -f demo/package.json ]]; then
+  stage "demo build (npm pack + next build)" env GRADVY_DEMO_DIST_DIR=.next-e2e bash scripts/demo-build.sh
+  stage "demo end-to-end (Chromium)" env GRADVY_DEMO_DIST_DIR=.next-e2e npm run test:e2e --silent
+fi
 
 if ((${#failed[@]})); then
   echo "FAILED stages: ${failed[*]}"

@@ -107,9 +107,17 @@ std::vector<float> content_hash_vector(const CatalogItem& item, int dim) {
     tokens.push_back("difficulty:" + std::to_string(static_cast<long long>(std::llround(d->get<double>()))));
   }
   if (tokens.empty()) tokens.push_back("id:" + item.id);  // featureless item: still a stable vector
+  // Each feature is spread over several signed slots so that two features never
+  // collide whole (with one slot, a topic and a track could cancel each other);
+  // format and level count half: they are shared by unrelated subjects.
+  constexpr int kSlotsPerFeature = 4;
   for (const auto& t : tokens) {
-    const std::uint64_t h = fnv1a64(t);
-    v[h % static_cast<std::uint64_t>(dim)] += (h >> 63) ? -1.0f : 1.0f;
+    const bool weak = t.rfind("type:", 0) == 0 || t.rfind("difficulty:", 0) == 0;
+    const float w = (weak ? 0.5f : 1.0f) / 2.0f;  // 1/sqrt(kSlotsPerFeature)
+    for (int k = 0; k < kSlotsPerFeature; ++k) {
+      const std::uint64_t h = fnv1a64(std::to_string(k) + ":" + t);
+      v[h % static_cast<std::uint64_t>(dim)] += (h >> 63) ? -w : w;
+    }
   }
   normalize(v);
   bool zero = true;
