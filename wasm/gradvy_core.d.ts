@@ -246,16 +246,36 @@ export interface AggregateReport {
 // ---------------------------------------------------------------------------
 // Profile and ranking (shapes follow core/include/gradvy/profile*.hpp, ranker*.hpp)
 // ---------------------------------------------------------------------------
+/** Declared preferences as setPreferences() takes them (core/src/profile_preferences.cpp).
+ *  Unknown keys are refused; null clears a field. */
 export interface Preferences {
+  /** Topics the learner wants to learn (goal match). */
   goals?: string[];
-  experience_level?: "beginner" | "intermediate" | "advanced";
-  content_types?: string[];
-  difficulty?: number;
+  /** Or a number 1..3 (1 beginner .. 3 advanced), as profile() reports it. */
+  experience_level?: "beginner" | "intermediate" | "advanced" | number | null;
+  /** e.g. ["video", "project"]. */
+  preferred_content_types?: string[];
+  /** comfortable: at the learner's level; stretch (default): a little above; challenge: well above. */
+  difficulty_preference?: "comfortable" | "stretch" | "challenge";
+  /** Only free items in rankings. */
   free_only?: boolean;
-  weekly_minutes?: number;
+  /** Weekly time budget in minutes (0..10080); long items score lower on time_fit. */
+  weekly_minutes?: number | null;
 }
 
-export type ProfileView = Record<string, unknown> & { preferences: Preferences };
+/** Declared preferences as profile() reports them. */
+export interface PreferencesView {
+  goals: string[];
+  /** 1 beginner .. 3 advanced; null when not declared. */
+  experience_level: number | null;
+  preferred_content_types: string[];
+  difficulty_preference: "comfortable" | "stretch" | "challenge";
+  free_only: boolean;
+  /** 0 when not declared. */
+  weekly_minutes: number;
+}
+
+export type ProfileView = Record<string, unknown> & { preferences: PreferencesView };
 export type Insights = Record<string, unknown>;
 
 /** One candidate's metadata (its embedding row travels separately). */
@@ -276,15 +296,19 @@ export interface Candidate {
 export interface RerankOptions {
   limit?: number;            // default 20
   diversity?: number;        // 0..1, default 0.6 (MMR)
+  /** 0..0.99, default 0.9: cosine above which MMR counts two items as redundant (0 = plain MMR). */
+  diversity_similarity_floor?: number;
   include_free?: boolean;
   consider_ratings?: boolean;
   exclude_completed?: boolean;
+  /** Only free items; null/absent = the learner's declared free_only preference. */
+  free_only?: boolean | null;
   /** Adds a human-readable `detail` to each factor. Default true. */
   explain?: boolean;
 }
 
 export interface RankingFactor {
-  name: string;     // "goal_match" | "interest" | "difficulty_fit" | "rating" | ...
+  name: string;     // one of factorNames(): "goal_match" | "interest" | "recent_interest" | "rating" | ...
   value: number;    // the factors of an item sum to its score
   detail?: string;  // present when explain is on
 }
@@ -294,6 +318,8 @@ export interface RankedItem {
   /** Row of the item in the candidate set given to setCandidates. */
   index: number;
   score: number;
+  /** The detail of the item's strongest factor, a one-line "why" ("" when explain is off). */
+  reason: string;
   factors: RankingFactor[];
 }
 

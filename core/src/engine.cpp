@@ -161,23 +161,30 @@ const EngineConfig& Engine::config() const { return state_->config; }
 Result<int> Engine::track(std::string_view type, std::string_view props_json, std::string_view ctx_json,
                           std::int64_t now_ms) {
   State& s = *state_;
-  auto built = s.events.build(type, props_json, ctx_json, now_ms, s.rng);
+  StampedEvent event;
+  Status built = s.events.build_into(type, props_json, ctx_json, now_ms, s.rng, &event);
   if (!built.ok()) {
     if (built.code() == ErrorCode::event_too_large) {
       ++s.counters.dropped_too_large;
     } else {
       ++s.counters.dropped_invalid;
     }
-    return built.status();
+    return built;
   }
-  const StampedEvent& event = *built;
   ++s.revision;  // seq / session advanced
   ++s.counters.tracked;
   s.counters.pii_redactions += event.pii().redacted + event.pii().dropped_keys;
 
   const Purpose purpose = event.purpose();
   const bool purpose_granted = s.consent.is_granted(purpose);
+  const bool profiling = s.consent.is_granted(Purpose::personalization);
   int bits = 0;
+
+  // The profile's input copies what it needs out of the wire now: the queue
+  // takes the wire string itself below (no copy), which ends the event's
+  // views into it. Building it changes no state, so a refusal below is still whole.
+  ProfileEvent profile_event;
+  if (profiling) profile_event = to_profile_event(event);
 
   // Queue first: if the queue refuses the event, nothing else keeps it.
   if (purpose_granted && !s.local_only) {
@@ -186,17 +193,18 @@ Result<int> Engine::track(std::string_view type, std::string_view props_json, st
     queued.purpose = purpose;
     queued.ts = event.ts();
     queued.seq = event.seq();
-    queued.json = event.wire();
+    queued.json = event.take_wire();  // `event`'s views are invalid from here on
     Status pushed = s.queue.push(std::move(queued), now_ms);
     if (!pushed.ok()) return pushed;  // counted by the queue (refused_*)
     bits |= kTrackQueued;
   }
-  if (s.consent.is_granted(Purpose::personalization)) {
-    if (s.profile.observe(to_profile_event(event)).ok()) {
+  if (profiling) {
+    if (s.profile.observe(profile_event).ok()) {
       bits |= kTrackProfiled;
       ++s.counters.profiled;
     }
   }
+  // Only in local-only mode, where nothing was queued: the wire is still whole.
   if (s.local_only && purpose == Purpose::analytics && purpose_granted) {
     s.aggregates.count(event.type_name(), aggregate_detail(event), now_ms);
     bits |= kTrackAggregated;

@@ -204,7 +204,7 @@ nlohmann::json Engine::export_data(std::int64_t now_ms) const {
       auto wire = e.find("json");
       if (wire == e.end() || !wire->is_string()) continue;
       const std::string& text = wire->get_ref<const std::string&>();
-      json parsed = json::parse(text, nullptr, false);
+      json parsed = json::parse(text.data(), text.data() + text.size(), nullptr, false);  // the const char* instantiation the rest of the core uses: one parser in the wasm, not two
       if (parsed.is_discarded()) continue;
       events.push_back({{"state", state}, {"event", std::move(parsed)}});
     }

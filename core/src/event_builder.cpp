@@ -4,6 +4,24 @@
 
 namespace gradvy {
 
+namespace {
+
+// The two lower-case hex digits of every byte: a uuid is written a byte (not
+// a nibble) at a time, half the lookups and shifts.
+struct HexPairs {
+  char digits[512] = {};
+  constexpr HexPairs() {
+    constexpr char kHex[] = "0123456789abcdef";
+    for (int b = 0; b < 256; ++b) {
+      digits[2 * b] = kHex[b >> 4];
+      digits[2 * b + 1] = kHex[b & 0xF];
+    }
+  }
+};
+constexpr HexPairs kHexPairs{};
+
+}  // namespace
+
 void write_uuid4(Rng& rng, char* out) {
   // Mirrors Rng::uuid4 (two draws, version 4, RFC 4122 variant) without the
   // std::string allocation.
@@ -11,13 +29,12 @@ void write_uuid4(Rng& rng, char* out) {
   std::uint64_t lo = rng.next_u64();
   hi = (hi & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;
   lo = (lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
-  static constexpr char kHex[] = "0123456789abcdef";
   char h[16], l[16];
-  for (int i = 15; i >= 0; --i) {
-    h[i] = kHex[hi & 0xF];
-    l[i] = kHex[lo & 0xF];
-    hi >>= 4;
-    lo >>= 4;
+  for (int i = 7; i >= 0; --i) {  // most significant byte first, as the nibble order of Rng::uuid4
+    std::memcpy(h + 2 * i, kHexPairs.digits + 2 * (hi & 0xFF), 2);
+    std::memcpy(l + 2 * i, kHexPairs.digits + 2 * (lo & 0xFF), 2);
+    hi >>= 8;
+    lo >>= 8;
   }
   std::memcpy(out, h, 8);
   out[8] = '-';
@@ -99,8 +116,16 @@ Status EventBuilder::parse_input(std::string_view what, std::string_view text, s
 
 Result<StampedEvent> EventBuilder::build(std::string_view type, std::string_view props_json,
                                          std::string_view ctx_json, std::int64_t now_ms, Rng& rng) {
+  StampedEvent event;
+  Status status = build_into(type, props_json, ctx_json, now_ms, rng, &event);
+  if (!status.ok()) return status;
+  return event;
+}
+
+Status EventBuilder::build_into(std::string_view type, std::string_view props_json, std::string_view ctx_json,
+                                std::int64_t now_ms, Rng& rng, StampedEvent* out) {
   if (now_ms < 0 || now_ms > kMaxTimestampMs) {
-    return Result<StampedEvent>(ErrorCode::invalid_argument, "now_ms: must be between 0 and 2^53-1");
+    return Status(ErrorCode::invalid_argument, "now_ms: must be between 0 and 2^53-1");
   }
 
   // 1. Type and purpose.
@@ -159,15 +184,15 @@ Result<StampedEvent> EventBuilder::build(std::string_view type, std::string_view
   envelope.user_id = user_id_;
   envelope.purpose = purpose;
 
-  StampedEvent event;
+  StampedEvent& event = *out;
   writer_.write(envelope, event_type, props_doc_, 0, layout, ctx, 0, filter_, wire_buffer_, &event);
 
   // 4. Size limit on the exact bytes that will travel.
   if (wire_buffer_.size() > config_.max_event_bytes) {
     rng.set_state(saved_rng);
-    return Result<StampedEvent>(ErrorCode::event_too_large,
-                                "event: " + std::to_string(wire_buffer_.size()) + " bytes; the limit is " +
-                                    std::to_string(config_.max_event_bytes) + " bytes");
+    return Status(ErrorCode::event_too_large, "event: " + std::to_string(wire_buffer_.size()) +
+                                                  " bytes; the limit is " + std::to_string(config_.max_event_bytes) +
+                                                  " bytes");
   }
   event.wire_.assign(wire_buffer_.data(), wire_buffer_.size());
 
@@ -181,7 +206,7 @@ Result<StampedEvent> EventBuilder::build(std::string_view type, std::string_view
   if (new_session) std::memcpy(session_id_, session, 36);
   has_session_ = true;
   last_activity_ms_ = now_ms;
-  return event;
+  return Status();
 }
 
 nlohmann::json EventBuilder::to_json() const {

@@ -100,21 +100,13 @@ void EventWireWriter::write(const WireEnvelope& envelope, EventType type, const 
   } else {
     const JsonNode& object = props.node(props_index);
     out.push_back('{');
-    bool first = true;
-    for (std::uint32_t i = JsonDocument::first_child(props_index); i < object.end; i = props.next_sibling(i)) {
+    int member = 0;
+    for (std::uint32_t i = JsonDocument::first_child(props_index); i < object.end;
+         i = props.next_sibling(i), ++member) {
       const JsonNode& node = props.node(i);
-      if (!first) out.push_back(',');
-      first = false;
+      if (member != 0) out.push_back(',');
       append_json_key(out, node.key);  // schema names: plain ASCII
-      // Which field is this member? The layout knows each field's node.
-      int field_number = -1;
-      for (int f = 0; f < kPropFieldCount; ++f) {
-        if (layout.slot[f] == i) {
-          field_number = f;
-          break;
-        }
-      }
-      const auto field = static_cast<PropField>(field_number);
+      const PropField field = layout.member_field[member];  // validated: member < kMaxBuiltInProps
       switch (field) {
         case PropField::query:
           write_scrubbed(out, node.text, counts);

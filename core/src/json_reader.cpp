@@ -400,7 +400,15 @@ class JsonParser {
     ++p_;  // opening quote
     const char* start = p_;
     for (;;) {
-      while (end_ - p_ >= 8 && !swar::reader_must_look(swar::load8(p_))) p_ += 8;
+      while (end_ - p_ >= 8) {
+        const std::uint64_t flags = swar::reader_flags(swar::load8(p_));
+        if (flags == 0) {
+          p_ += 8;
+          continue;
+        }
+        p_ += swar::plain_bytes_before(flags);  // most often the closing quote
+        break;
+      }
       if (p_ >= end_) return fail("unterminated string");
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
@@ -453,13 +461,13 @@ class JsonParser {
         case 'r': buffer.push_back('\r'); break;
         case 't': buffer.push_back('\t'); break;
         case 'u': {
-          unsigned cp;
+          unsigned cp = 0;
           if (!read_hex4(&cp)) return false;
           if (cp >= 0xDC00 && cp <= 0xDFFF) return fail("lone low surrogate in \\u escape");
           if (cp >= 0xD800 && cp <= 0xDBFF) {
             if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return fail("lone high surrogate in \\u escape");
             p_ += 2;
-            unsigned low;
+            unsigned low = 0;
             if (!read_hex4(&low)) return false;
             if (low < 0xDC00 || low > 0xDFFF) return fail("invalid surrogate pair in \\u escape");
             cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);

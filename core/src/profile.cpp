@@ -156,7 +156,9 @@ Status LearnerProfile::observe(const ProfileEvent& e) {
                            e.kind == K::quiz_attempt || e.kind == K::recommendation_feedback);
   if (about_item) {
     ItemState& item = touch_item(e.item_id, e.ts);
-    item.signal.add(action_weight(e), e.ts, h);
+    const double amount = action_weight(e);
+    item.signal.add(amount, e.ts, h);
+    item.recent.add(amount, e.ts, short_half_life_ms());
     item.events += 1;
     if (!e.topics.empty()) {
       item.topics.clear();
@@ -251,7 +253,12 @@ void LearnerProfile::forget_before(std::int64_t cutoff_ms) {
     const bool signal_old = item.signal.ts < cutoff_ms && (item.signal.value != 0.0 || item.events != 0);
     const bool flags_old = item.flag_ts < cutoff_ms &&
                            (item.enrolled || item.completed || item.dropped || item.thumbs_up || item.thumbs_down || item.dismissed);
-    if (signal_old) { item.signal = DecayedValue(); item.events = 0; changed = true; }
+    if (signal_old) {
+      item.signal = DecayedValue();
+      item.recent = DecayedValue();
+      item.events = 0;
+      changed = true;
+    }
     if (flags_old) {
       item.enrolled = item.completed = item.dropped = false;
       item.thumbs_up = item.thumbs_down = item.dismissed = false;
@@ -364,11 +371,19 @@ const std::vector<std::pair<std::string, double>>& LearnerProfile::content_type_
 }
 
 const std::vector<float>& LearnerProfile::interest_vector(std::size_t d) const {
-  if (interest_dim_ == d && d > 0) return interest_cache_;
-  interest_dim_ = d;
-  interest_cache_.clear();
-  if (d == 0) return interest_cache_;
-  const double h = half_life_ms();
+  return compose_vector(d, &ItemState::signal, half_life_ms(), interest_cache_);
+}
+
+const std::vector<float>& LearnerProfile::recent_interest_vector(std::size_t d) const {
+  return compose_vector(d, &ItemState::recent, short_half_life_ms(), recent_cache_);
+}
+
+const std::vector<float>& LearnerProfile::compose_vector(std::size_t d, DecayedValue ItemState::*signal,
+                                                         double half_life, VectorCache& cache) const {
+  if (cache.dim == d && d > 0) return cache.unit;
+  cache.dim = d;
+  cache.unit.clear();
+  if (d == 0) return cache.unit;
   std::vector<double> acc(d, 0.0);
   bool any = false;
   // Sorted by id so the floating-point sum is the same whatever the hash order.
@@ -380,18 +395,18 @@ const std::vector<float>& LearnerProfile::interest_vector(std::size_t d) const {
   std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->first < b->first; });
   for (const auto* entry : order) {
     const ItemState& item = entry->second;
-    const double w = item.signal.at(last_ts_, h);
+    const double w = (item.*signal).at(last_ts_, half_life);
     if (w == 0.0) continue;
     any = true;
     for (std::size_t j = 0; j < d; ++j) acc[j] += w * item.embedding[j];
   }
   double norm2 = 0.0;
   for (double v : acc) norm2 += v * v;
-  if (!any || norm2 < 1e-18) return interest_cache_;
+  if (!any || norm2 < 1e-18) return cache.unit;
   const double inv = 1.0 / std::sqrt(norm2);
-  interest_cache_.resize(d);
-  for (std::size_t j = 0; j < d; ++j) interest_cache_[j] = static_cast<float>(acc[j] * inv);
-  return interest_cache_;
+  cache.unit.resize(d);
+  for (std::size_t j = 0; j < d; ++j) cache.unit[j] = static_cast<float>(acc[j] * inv);
+  return cache.unit;
 }
 
 std::vector<const float*> LearnerProfile::thumbs_down_embeddings(std::size_t d, std::size_t max_count) const {

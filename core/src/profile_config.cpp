@@ -19,6 +19,7 @@ struct DoubleField {
 
 const DoubleField kDoubleFields[] = {
     {"half_life_days", &ProfileConfig::half_life_days, 0.01, 36500},
+    {"short_term_half_life_days", &ProfileConfig::short_term_half_life_days, 0.01, 36500},
     {"retention_days", &ProfileConfig::retention_days, 0.01, 36500},
     {"weight_view", &ProfileConfig::weight_view, -100, 100},
     {"weight_enroll", &ProfileConfig::weight_enroll, -100, 100},

@@ -154,6 +154,7 @@ json LearnerProfile::to_json() const {
   for (const auto* entry : items_by_id(items_)) {
     const ItemState& item = entry->second;
     json j = {{"id", entry->first}, {"w", item.signal.value}, {"ts", item.signal.ts},
+              {"rw", item.recent.value}, {"rts", item.recent.ts},
               {"first_ts", item.first_ts}, {"events", item.events}, {"flags", flags_json(item)},
               {"flag_ts", item.flag_ts}, {"level_done", item.level_evidence_applied},
               {"topics", item.topics}, {"content_type", item.content_type},
@@ -218,6 +219,15 @@ Status LearnerProfile::restore(const json& doc) {
         !get_int(j, "flag_ts", &item.flag_ts) || !get_number(j, "difficulty", &item.difficulty) ||
         !(item.difficulty == 0.0 || (item.difficulty >= 1.0 && item.difficulty <= 3.0))) {
       return corrupt("items", "bad numbers in item " + id->get<std::string>());
+    }
+    // Short-term weight: absent in snapshots written before it existed; the
+    // long-term value at its time is the closest stand-in (it decays fast anyway).
+    if (j.contains("rw") || j.contains("rts")) {
+      if (!get_number(j, "rw", &item.recent.value) || !get_int(j, "rts", &item.recent.ts)) {
+        return corrupt("items", "bad numbers in item " + id->get<std::string>());
+      }
+    } else {
+      item.recent = item.signal;
     }
     item.events = static_cast<std::uint32_t>(std::min<std::int64_t>(events, 0xFFFFFFFF));
     std::vector<std::string> flags;
@@ -298,6 +308,7 @@ json LearnerProfile::export_json(std::int64_t now_ms) const {
   for (const auto* entry : items_by_id(items_)) {
     const ItemState& item = entry->second;
     items.push_back({{"item_id", entry->first}, {"weight_now", item.signal.at(now_ms, half_life_ms())},
+                     {"short_term_weight_now", item.recent.at(now_ms, short_half_life_ms())},
                      {"last_signal_at", item.signal.ts}, {"first_seen_at", item.first_ts},
                      {"events", item.events}, {"flags", flags_json(item)}, {"topics", item.topics},
                      {"content_type", item.content_type}});

@@ -28,29 +28,42 @@ float dot_product(const float* a, const float* b, std::size_t d) {
   return s;
 }
 
-void dot_products(const float* row, const float* queries, std::size_t nq, std::size_t d, float* out) {
-  std::size_t q = 0;
-  for (; q + 4 <= nq && d % 4 == 0; q += 4) {
-    const float* q0 = queries + q * d;
-    float4 acc0 = {0, 0, 0, 0}, acc1 = acc0, acc2 = acc0, acc3 = acc0;
-    for (std::size_t j = 0; j < d; j += 4) {
-      float4 r, v0, v1, v2, v3;
-      std::memcpy(&r, row + j, 16);
-      std::memcpy(&v0, q0 + j, 16);
-      std::memcpy(&v1, q0 + d + j, 16);
-      std::memcpy(&v2, q0 + 2 * d + j, 16);
-      std::memcpy(&v3, q0 + 3 * d + j, 16);
-      acc0 += r * v0;
-      acc1 += r * v1;
-      acc2 += r * v2;
-      acc3 += r * v3;
+namespace {
+
+// G queries against one row, the row read once; same summation order as G = 4.
+template <int G>
+void dot_group(const float* row, const float* q0, std::size_t d, float* out) {
+  float4 acc[G];
+  for (int g = 0; g < G; ++g) acc[g] = float4{0, 0, 0, 0};
+  for (std::size_t j = 0; j < d; j += 4) {
+    float4 r;
+    std::memcpy(&r, row + j, 16);
+    for (int g = 0; g < G; ++g) {
+      float4 v;
+      std::memcpy(&v, q0 + g * d + j, 16);
+      acc[g] += r * v;
     }
-    out[q] = (acc0[0] + acc0[2]) + (acc0[1] + acc0[3]);
-    out[q + 1] = (acc1[0] + acc1[2]) + (acc1[1] + acc1[3]);
-    out[q + 2] = (acc2[0] + acc2[2]) + (acc2[1] + acc2[3]);
-    out[q + 3] = (acc3[0] + acc3[2]) + (acc3[1] + acc3[3]);
   }
-  for (; q < nq; ++q) out[q] = dot_product(row, queries + q * d, d);
+  for (int g = 0; g < G; ++g) out[g] = (acc[g][0] + acc[g][2]) + (acc[g][1] + acc[g][3]);
+}
+
+}  // namespace
+
+void dot_products(const float* row, const float* queries, std::size_t nq, std::size_t d, float* out) {
+  if (d % 4 != 0) {
+    for (std::size_t q = 0; q < nq; ++q) out[q] = dot_product(row, queries + q * d, d);
+    return;
+  }
+  // Groups of 4, then one group of the remaining 1-3 (interest + short-term +
+  // thumbs-down rows usually leave a remainder).
+  std::size_t q = 0;
+  for (; q + 4 <= nq; q += 4) dot_group<4>(row, queries + q * d, d, out + q);
+  switch (nq - q) {
+    case 3: dot_group<3>(row, queries + q * d, d, out + q); break;
+    case 2: dot_group<2>(row, queries + q * d, d, out + q); break;
+    case 1: out[q] = dot_product(row, queries + q * d, d); break;
+    default: break;
+  }
 }
 
 namespace {
@@ -71,7 +84,8 @@ bool after(const HeapEntry& a, const HeapEntry& b) {
 std::vector<std::uint32_t> select_by_mmr(const float* unit_rows, std::size_t d,
                                          const std::vector<std::uint32_t>& pool,
                                          const std::vector<double>& relevance,
-                                         const std::uint32_t* id_rank_of_row, std::size_t k, double lambda) {
+                                         const std::uint32_t* id_rank_of_row, std::size_t k, double lambda,
+                                         double similarity_floor) {
   const std::size_t m = pool.size();
   k = std::min(k, m);
   std::vector<std::uint32_t> picks;
@@ -82,6 +96,10 @@ std::vector<std::uint32_t> select_by_mmr(const float* unit_rows, std::size_t d,
   for (double r : relevance) { lo = std::min(lo, r); hi = std::max(hi, r); }
   const double span = hi - lo;
   auto norm_rel = [&](std::size_t s) { return span > 0.0 ? (relevance[s] - lo) / span : 1.0; };
+  // Monotone in the similarity, so a stale (smaller) max_sim still bounds mmr from above.
+  const double floor = std::clamp(similarity_floor, 0.0, 0.99);
+  const double inv_range = 1.0 / (1.0 - floor);
+  auto redundancy = [&](float sim) { return std::max(0.0, (static_cast<double>(sim) - floor) * inv_range); };
 
   std::vector<HeapEntry> heap(m);
   for (std::size_t s = 0; s < m; ++s) {
@@ -110,7 +128,7 @@ std::vector<std::uint32_t> select_by_mmr(const float* unit_rows, std::size_t d,
       }
       max_sim[s] = best;
       refreshed[s] = static_cast<std::uint32_t>(picks.size());
-      top.value = lambda * norm_rel(s) - (1.0 - lambda) * static_cast<double>(best);
+      top.value = lambda * norm_rel(s) - (1.0 - lambda) * redundancy(best);
       heap.push_back(top);
       std::push_heap(heap.begin(), heap.end(), after);
       continue;

@@ -23,6 +23,7 @@ std::string_view to_string(Factor factor) {
     case Factor::freshness: return "freshness";
     case Factor::time_fit: return "time_fit";
     case Factor::feedback: return "feedback";
+    case Factor::recent_interest: return "recent_interest";
   }
   return "unknown";
 }
@@ -30,10 +31,14 @@ std::string_view to_string(Factor factor) {
 RerankWeights RerankWeights::personalized_defaults() {
   RerankWeights r;
   r[Factor::goal_match] = 0.20;
-  r[Factor::interest] = 0.30;
+  // "What next" (recent_interest) is the strongest behavioural signal; the
+  // long-term interest keeps items on the learner's themes; popularity is the
+  // prior (what peers found useful). Offline sensitivity: docs/BENCHMARKS.md.
+  r[Factor::interest] = 0.10;
+  r[Factor::recent_interest] = 0.30;
   r[Factor::difficulty] = 0.10;
   r[Factor::rating] = 0.10;
-  r[Factor::popularity] = 0.10;
+  r[Factor::popularity] = 0.15;
   r[Factor::progression] = 0.05;
   r[Factor::content_type] = 0.05;
   r[Factor::freshness] = 0.05;
@@ -82,6 +87,7 @@ struct NumberField {
 
 const NumberField kNumberFields[] = {
     {"diversity", &RerankOptions::diversity, 0.0, 1.0},
+    {"diversity_similarity_floor", &RerankOptions::diversity_similarity_floor, 0.0, 0.99},
     {"rating_prior_mean", &RerankOptions::rating_prior_mean, 0.0, 100.0},
     {"rating_prior_count", &RerankOptions::rating_prior_count, 0.0, 1e9},
     {"rating_scale", &RerankOptions::rating_scale, 0.001, 100.0},

@@ -66,17 +66,22 @@ struct Scorer {
   std::vector<double> topic_goal, topic_learned;      // per interned topic
   std::vector<double> type_declared, type_learned;    // per interned content type
   const std::vector<float>* interest = nullptr;       // unit vector or empty
+  const std::vector<float>* recent = nullptr;         // short-term unit vector or empty
   std::vector<const float*> negatives;
-  // Interest vector (if any) then the thumbs-down embeddings, packed n_queries x d
-  // so each candidate row is read once for all of them.
+  // Interest vector, short-term vector (each if any) then the thumbs-down
+  // embeddings, packed n_queries x d so each candidate row is read once for all.
   std::vector<float> queries;
   std::size_t n_queries = 0;
-  bool has_interest = false;
+  bool has_interest = false, has_recent = false;
+  std::size_t first_negative = 0;  // query index of the first thumbs-down row
 
   void pack_queries() {
     const std::size_t d = set.dim();
     has_interest = interest != nullptr && !interest->empty() && weights[Factor::interest] != 0.0;
+    has_recent = recent != nullptr && !recent->empty() && weights[Factor::recent_interest] != 0.0;
     if (has_interest) queries.insert(queries.end(), interest->begin(), interest->end());
+    if (has_recent) queries.insert(queries.end(), recent->begin(), recent->end());
+    first_negative = (has_interest ? 1 : 0) + (has_recent ? 1 : 0);
     if (weights[Factor::feedback] != 0.0) {
       for (const float* neg : negatives) queries.insert(queries.end(), neg, neg + d);
     }
@@ -111,9 +116,10 @@ struct Scorer {
     }
     v[fi(Factor::goal_match)] = std::max(declared, kLearnedTopicScale * learned);
 
-    float sims[72];  // interest + at most 64 thumbs-down items (validated bound)
+    float sims[72];  // interest + recent + at most 64 thumbs-down items (validated bound)
     if (n_queries > 0) dot_products(set.unit_row(i), queries.data(), n_queries, d, sims);
     if (has_interest) v[fi(Factor::interest)] = sims[0];
+    if (has_recent) v[fi(Factor::recent_interest)] = sims[has_interest ? 1 : 0];
     if (level > 0.0) {
       if (c.difficulty == 1.0 || c.difficulty == 2.0 || c.difficulty == 3.0) {
         v[fi(Factor::difficulty)] = difficulty_fit_table[static_cast<int>(c.difficulty) - 1];
@@ -149,9 +155,9 @@ struct Scorer {
       const double weeks = c.duration_minutes / budget;
       v[fi(Factor::time_fit)] = weeks <= 4.0 ? 1.0 : std::exp2(-(weeks - 4.0) / 4.0);
     }
-    if (n_queries > (has_interest ? 1u : 0u)) {
+    if (n_queries > first_negative) {
       double closest = 0.0;
-      for (std::size_t q = has_interest ? 1 : 0; q < n_queries; ++q) {
+      for (std::size_t q = first_negative; q < n_queries; ++q) {
         closest = std::max(closest, (static_cast<double>(sims[q]) - opt.neighbour_threshold) / (1.0 - opt.neighbour_threshold));
       }
       v[fi(Factor::feedback)] = -std::min(1.0, closest);
@@ -228,6 +234,11 @@ struct Scorer {
       }
       case Factor::feedback:
         return x < 0.0 ? "similar to something you marked as not for you" : "";
+      case Factor::recent_interest:
+        if (recent == nullptr || recent->empty()) return "no recent activity to continue from";
+        if (x >= 0.5) return "a next step from what you did most recently (" + num(100.0 * x) + "% match)";
+        if (x >= 0.2) return "related to what you did most recently (" + num(100.0 * x) + "% match)";
+        return "not much like what you did most recently (" + num(100.0 * std::max(0.0, x)) + "% match)";
     }
     return "";
   }
@@ -335,6 +346,7 @@ Result<RerankResult> rerank(LearnerProfile& profile, const CandidateSet& set, co
       }
     }
     sc.interest = &profile.interest_vector(set.dim());
+    sc.recent = &profile.recent_interest_vector(set.dim());
     sc.negatives = profile.thumbs_down_embeddings(set.dim(), opt.max_negative_examples);
     sc.pack_queries();
     sc.level = profile.level_estimate();
@@ -387,7 +399,8 @@ Result<RerankResult> rerank(LearnerProfile& profile, const CandidateSet& set, co
   }
 
   const std::vector<std::uint32_t> picks =
-      select_by_mmr(set.unit_row(0), set.dim(), pool, relevance, set.id_ranks(), opt.limit, 1.0 - opt.diversity);
+      select_by_mmr(set.unit_row(0), set.dim(), pool, relevance, set.id_ranks(), opt.limit, 1.0 - opt.diversity,
+                    opt.diversity_similarity_floor);
   result.items.reserve(picks.size());
   for (std::uint32_t i : picks) {
     RankedItem item;

@@ -4,7 +4,6 @@
 // without personalization consent, and they steer the fallback ranking too.
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { usePersonalizer } from "@gradvy/personalize/react";
-import type { Preferences as CorePreferences } from "@gradvy/personalize";
 import { topicsOf, type CatalogItem } from "../lib/candidates";
 import { errorText, topicLabel } from "../lib/format";
 
@@ -36,8 +35,8 @@ export function Preferences({ items }: { items: readonly CatalogItem[] | null })
 
   useEffect(() => {
     if (!p) return;
-    const prefs = p.profile().preferences as Record<string, unknown>;
-    setGoals(Array.isArray(prefs.goals) ? (prefs.goals as string[]) : []);
+    const prefs = p.profile().preferences;
+    setGoals(prefs.goals);
     setLevel(levelOf(prefs.experience_level));
   }, [p]);
 
@@ -46,9 +45,8 @@ export function Preferences({ items }: { items: readonly CatalogItem[] | null })
       if (!p) return;
       try {
         // setPreferences replaces the whole declared set: keep what this panel does not edit.
-        const current = p.profile().preferences as Record<string, unknown>;
-        const next = { ...current, goals: nextGoals, experience_level: nextLevel || null };
-        p.setPreferences(next as unknown as CorePreferences);
+        const current = p.profile().preferences;
+        p.setPreferences({ ...current, goals: nextGoals, experience_level: nextLevel || null });
         setGoals(nextGoals);
         setLevel(nextLevel);
         setNote({ ok: true, text: nextGoals.length ? `Goals: ${nextGoals.map(topicLabel).join(", ")}.` : "No goals set." });

@@ -47,7 +47,6 @@ export function RecommendationCard({ item, rank, move, scale, disabled, onAction
   const title = titleOf(c);
   const quizId = useId();
   const [quizScore, setQuizScore] = useState("7");
-  const reason = (item as { reason?: unknown }).reason;
   const facts = [
     difficultyLabel(c.difficulty),
     c.content_type ? topicLabel(c.content_type) : null,
@@ -93,7 +92,7 @@ export function RecommendationCard({ item, rank, move, scale, disabled, onAction
         </div>
       </div>
 
-      <FactorBar factors={item.factors} scale={scale} reason={typeof reason === "string" ? reason : undefined} />
+      <FactorBar factors={item.factors} scale={scale} reason={item.reason || undefined} />
 
       <div className="rec-actions">
         <div className="action-group learning" role="group" aria-label={`Learning actions for ${title}`}>

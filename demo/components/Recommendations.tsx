@@ -42,8 +42,6 @@ function outcomeText(o: Pick<TrackOutcome, "queued" | "profiled"> & { aggregated
   return parts.join(", ");
 }
 
-type RankOptions = RerankOptions & { free_only?: boolean };
-
 export function Recommendations({ items }: { items: readonly CatalogItem[] | null }) {
   const p = usePersonalizer();
   const [diversity, setDiversity] = useState(0.6);
@@ -53,7 +51,7 @@ export function Recommendations({ items }: { items: readonly CatalogItem[] | nul
   const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
   const [moves, setMoves] = useState<Map<string, Move>>(new Map());
 
-  const options = useMemo<RankOptions>(
+  const options = useMemo<RerankOptions>(
     () => ({ limit, diversity, consider_ratings: considerRatings, free_only: freeOnly }),
     [limit, diversity, considerRatings, freeOnly],
   );

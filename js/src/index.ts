@@ -27,6 +27,7 @@ export type {
   ErrorCode,
   Insights,
   Preferences,
+  PreferencesView,
   ProfileView,
   Purpose,
   RankedItem,

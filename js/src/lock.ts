@@ -1,9 +1,10 @@
-// Cross-tab coordination. Web Locks when the browser has them (every current
-// browser); otherwise an in-realm fallback (Node, SSR, old browsers) where only
-// one JS realm is involved, plus a BroadcastChannel liveness ping that the
-// personalizer uses to tell live tabs from orphaned records.
+// Cross-tab coordination: exclusive named locks. Web Locks when the browser
+// has them (every current browser); in a browser without them, a lease over
+// BroadcastChannel (channel-lock.ts); otherwise (Node, SSR) an in-realm lock,
+// since only one JS realm is involved.
+import { ChannelLocks, once, type LockStrictness, type Release } from "./channel-lock.js";
 
-type Release = () => void;
+export type { LockStrictness };
 
 interface LockManagerLike {
   request(name: string, options: { ifAvailable?: boolean; mode?: "exclusive" | "shared" }, cb: (lock: unknown) => Promise<unknown> | unknown): Promise<unknown>;
@@ -13,6 +14,17 @@ interface LockManagerLike {
 function webLocks(): LockManagerLike | null {
   const nav = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator;
   return nav && nav.locks && typeof nav.locks.request === "function" ? nav.locks : null;
+}
+
+let channelLocks: ChannelLocks | null = null;
+
+/** The BroadcastChannel locks of this realm, created on first use; null outside a browser. */
+function broadcastLocks(): ChannelLocks | null {
+  if (channelLocks) return channelLocks;
+  const g = globalThis as { window?: unknown; document?: unknown };
+  if (!g.window || !g.document || typeof BroadcastChannel === "undefined") return null;
+  channelLocks = new ChannelLocks();
+  return channelLocks;
 }
 
 // In-realm fallback: a held set and a FIFO of waiters per name.
@@ -27,19 +39,24 @@ function localRelease(name: string): void {
 }
 
 export const locks = {
-  /** True when locks span tabs (Web Locks); false when they only span this JS realm. */
-  get crossTab(): boolean {
-    return webLocks() !== null;
+  /** Which mechanism spans the tabs: Web Locks, the BroadcastChannel lease, or this JS realm only. */
+  get kind(): "web-locks" | "broadcast-channel" | "realm" {
+    if (webLocks()) return "web-locks";
+    return broadcastLocks() ? "broadcast-channel" : "realm";
   },
 
-  /** Waits for `name` and holds it until the returned release() is called. */
-  hold(name: string): Promise<Release> {
+  /** Waits for `name` and holds it until the returned release() is called. `strictness` and `onLost`
+   *  matter only without Web Locks: "polite" = a wrong takeover would only break turn-taking (a shorter
+   *  claim); onLost runs if another tab turns out to hold the name too (this tab was frozen meanwhile). */
+  hold(name: string, strictness: LockStrictness = "strict", onLost?: () => void): Promise<Release> {
     const wl = webLocks();
     if (wl) {
       return new Promise<Release>((acquired) => {
         void wl.request(name, () => new Promise<void>((release) => acquired(() => release())));
       });
     }
+    const bc = broadcastLocks();
+    if (bc) return bc.hold(name, strictness, onLost);
     return new Promise<Release>((acquired) => {
       const grant = () => acquired(once(() => localRelease(name)));
       if (!held.has(name)) {
@@ -54,7 +71,7 @@ export const locks = {
   },
 
   /** Takes `name` only if nobody holds it; null otherwise. */
-  tryHold(name: string): Promise<Release | null> {
+  tryHold(name: string, strictness: LockStrictness = "strict", onLost?: () => void): Promise<Release | null> {
     const wl = webLocks();
     if (wl) {
       return new Promise<Release | null>((result) => {
@@ -67,14 +84,16 @@ export const locks = {
         });
       });
     }
+    const bc = broadcastLocks();
+    if (bc) return bc.tryHold(name, strictness, onLost);
     if (held.has(name)) return Promise.resolve(null);
     held.add(name);
     return Promise.resolve(once(() => localRelease(name)));
   },
 
   /** Runs fn while holding `name` exclusively. */
-  async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const release = await locks.hold(name);
+  async exclusive<T>(name: string, fn: () => Promise<T>, strictness: LockStrictness = "strict"): Promise<T> {
+    const release = await locks.hold(name, strictness);
     try {
       return await fn();
     } finally {
@@ -83,12 +102,3 @@ export const locks = {
   },
 };
 
-function once(fn: () => void): Release {
-  let done = false;
-  return () => {
-    if (!done) {
-      done = true;
-      fn();
-    }
-  };
-}

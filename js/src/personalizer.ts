@@ -3,8 +3,9 @@
 //
 // Cross-tab design (see docs/ARCHITECTURE.md, "npm package"):
 // - Every tab runs its own engine and persists ONLY its own record
-//   ("tab:<id>") while holding the Web Lock "gradvy:<ns>:tab:<id>"; a record
-//   whose lock nobody holds is an orphan (its tab was closed or reloaded).
+//   ("tab:<id>") while holding the lock "gradvy:<ns>:tab:<id>" (a Web Lock, or
+//   the BroadcastChannel lease of lock.ts without Web Locks); a record whose
+//   lock nobody holds is an orphan (its tab was closed or reloaded).
 // - On start a tab adopts the freshest orphan as its own state (reload keeps
 //   queue, consent, profile); other orphans are drained by a scratch engine
 //   (restore -> send every batch -> delete). Without an orphan it starts from
@@ -121,6 +122,9 @@ export class Personalizer {
   private readonly tabId = randomHex(8);
   private recordKey = "";
   private releaseRecord: (() => void) | null = null;
+  private movingRecord = false;
+  /** Bodies of this engine's batches taken by a drain and not yet settled, by batch id (see onHide). */
+  private readonly sending = new Map<string, string>();
   private channel: BroadcastChannel | null = null;
   private readonly listeners = new Map<keyof PersonalizerEventMap, Set<Listener<never>>>();
   private readonly teardown: Array<() => void> = [];
@@ -140,6 +144,8 @@ export class Personalizer {
   private lastProfiledRevision = -1;
   private ctxHref = "";
   private ctxJson = "";
+  /** The page context read in this task; cleared by a microtask (reading location costs more than the core's track). */
+  private ctxFresh = false;
 
   private candidatesRef: unknown = null;
   private candidatesList: readonly unknown[] = [];
@@ -211,23 +217,25 @@ export class Personalizer {
 
   private async claimState(): Promise<void> {
     const ownKey = `tab:${this.tabId}`;
-    const ownRelease = await locks.hold(this.lockName(ownKey));
-    const records = (await this.store.list()).sort((a, b) => b.savedAt - a.savedAt);
+    // onLost: only without Web Locks, when a tab frozen past the claim window finds its record adopted.
+    const ownRelease = await locks.hold(this.lockName(ownKey), "strict", () => void this.moveToFreshRecord(ownKey));
+    const records = (await this.store.list()).sort((a, b) => b.savedAt - a.savedAt).filter((r) => r.key !== ownKey);
     const orphans: Array<{ key: string; release: () => void }> = [];
     let freshestLive: string | null = null;
     for (const r of records) {
-      if (r.key === ownKey) continue;
-      const release = await locks.tryHold(this.lockName(r.key));
+      const release = await locks.tryHold(this.lockName(r.key), "strict", () => void this.moveToFreshRecord(r.key));
       if (release) orphans.push({ key: r.key, release });
       else if (freshestLive === null) freshestLive = r.key;
     }
-    const freshestKey = records.find((r) => r.key !== ownKey)?.key ?? null;
+    const freshestKey = records[0]?.key ?? null;
 
     let adopted = false;
     const adopt = orphans.shift();
     if (adopt) {
       const record = await this.readRecord(adopt.key);
-      if (record && this.engine.restore(record.snapshot).ok) {
+      // Fresh randomness: if the record's tab was only frozen, not gone, the two engines must still
+      // never mint the same event id.
+      if (record && this.engine.restore(withRandomnessOf(record.snapshot, this.engine.snapshot())).ok) {
         this.recordKey = adopt.key;
         this.releaseRecord = adopt.release;
         this.consentUnsynced = record.consent_unsynced;
@@ -253,6 +261,32 @@ export class Personalizer {
       if (granted) this.reconcileConsent(this.engine, granted);
     }
     for (const orphan of orphans) void this.drainOrphan(orphan.key, orphan.release);
+  }
+
+  /**
+   * Without Web Locks a tab frozen longer than the claim window may find that another tab adopted its
+   * record meanwhile (both now hold its lock). Keep this engine but write to a fresh record from now
+   * on, so neither tab overwrites the other's events; the old record is drained once both let go.
+   */
+  private async moveToFreshRecord(lostKey: string): Promise<void> {
+    if (this.destroyed || this.movingRecord || lostKey !== this.recordKey) return;
+    this.movingRecord = true;
+    try {
+      const key = `tab:${randomHex(8)}`;
+      const release = await locks.hold(this.lockName(key), "strict", () => void this.moveToFreshRecord(key));
+      if (this.destroyed) {
+        release();
+        return;
+      }
+      const previous = this.releaseRecord;
+      this.recordKey = key;
+      this.releaseRecord = release;
+      this.savedRevision = -1;
+      previous?.();
+      this.schedule();
+    } finally {
+      this.movingRecord = false;
+    }
   }
 
   /** Records whose tab is gone (closed, reloaded, crashed) that nobody adopted at start: drain them. */
@@ -482,7 +516,11 @@ export class Personalizer {
   /** Page hide: persist, then hand whatever is queued to keepalive fetches within the 64 KiB budget. */
   private onHide(): void {
     if (this.destroyed || this.options.autoFlush === false) return;
-    if (this.transport && !this.offline && !this.draining) {
+    if (this.transport && !this.offline) {
+      // Batches this page is posting (a plain fetch dies with the page) or still waiting to post
+      // (send lock, token) go again with keepalive; the server dedupes on batch and event ids. Without
+      // this, events tracked just before a reload could depend on an IndexedDB write finishing in time.
+      for (const body of this.sending.values()) void this.transport.postBatchOnHide(body);
       for (let i = 0; i < 8; i++) {
         const batch = this.engine.takeBatch(this.now(), true);
         if (!batch) break;
@@ -547,8 +585,15 @@ export class Personalizer {
   /** One batch, serialized across tabs; returns the events acknowledged. */
   private async sendWith(engine: Engine, batch: Batch, keepalive: boolean): Promise<number> {
     const transport = this.transport!;
-    const outcome = await locks.exclusive(`gradvy:${this.ns}:send`, () => transport.postBatch(batch.body, keepalive));
-    return this.settle(engine, batch, outcome, engine === this.engine);
+    const own = engine === this.engine;
+    if (own) this.sending.set(batch.batchId, batch.body);
+    try {
+      // "polite": two tabs posting different batches at once is harmless (each event lives in one engine).
+      const outcome = await locks.exclusive(`gradvy:${this.ns}:send`, () => transport.postBatch(batch.body, keepalive), "polite");
+      return this.settle(engine, batch, outcome, own);
+    } finally {
+      if (own) this.sending.delete(batch.batchId);
+    }
   }
 
   private settle(engine: Engine, batch: Batch, outcome: DeliveryOutcome, own: boolean): number {
@@ -676,8 +721,13 @@ export class Personalizer {
   }
 
   private context(): string {
+    if (this.ctxFresh) return this.ctxJson;
     const g = globalThis as { location?: Location; document?: Document; navigator?: Navigator };
     if (!g.location || !g.document) return "";
+    this.ctxFresh = true;
+    queueMicrotask(() => {
+      this.ctxFresh = false;
+    });
     const href = g.location.href;
     if (href !== this.ctxHref) {
       this.ctxHref = href;
@@ -969,6 +1019,19 @@ export class Personalizer {
 }
 
 type PersonalizerEventMapFlushOutcome = PersonalizerEventMap["flush"]["outcome"];
+
+/** `snapshot` with the random state of `fresh` (a just-created engine's snapshot); unchanged if unreadable. */
+function withRandomnessOf(snapshot: string, fresh: string): string {
+  try {
+    const doc = JSON.parse(snapshot) as Record<string, unknown>;
+    const own = JSON.parse(fresh) as Record<string, unknown>;
+    if (!("rng" in doc) || !("rng" in own)) return snapshot;
+    doc.rng = own.rng;
+    return JSON.stringify(doc);
+  } catch {
+    return snapshot;
+  }
+}
 
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

@@ -56,8 +56,11 @@ gradvy::CandidateSet make_set(const InteractionData& data, const ItemEmbeddings&
 
 }  // namespace
 
-const char* eval_default_profile_json() { return R"({"half_life_days":3})"; }
-const char* eval_default_rerank_json() { return R"({"diversity":0})"; }
+// Empty: the eval measures what ships. (Until 2026-12 it used half_life_days 3
+// and diversity 0; the short-term interest vector and the near-duplicate MMR
+// floor made those overrides unnecessary, see docs/BENCHMARKS.md.)
+const char* eval_default_profile_json() { return "{}"; }
+const char* eval_default_rerank_json() { return "{}"; }
 
 EvalConfig EvalConfig::defaults() {
   EvalConfig config;

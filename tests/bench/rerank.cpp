@@ -121,6 +121,9 @@ int main(int argc, char** argv) {
   RerankOptions no_mmr = options;
   no_mmr.diversity = 0;
   measure("rerank_prepared_no_mmr", [&] { auto r = rerank(profile, *set, no_mmr, true, kNow); });
+  RerankOptions plain_mmr = options;  // every positive cosine counts as redundancy (the pre-2026-12 MMR)
+  plain_mmr.diversity_similarity_floor = 0;
+  measure("rerank_prepared_plain_mmr", [&] { auto r = rerank(profile, *set, plain_mmr, true, kNow); });
   measure("rerank_fallback_no_consent", [&] { auto r = rerank(profile, *set, options, false, kNow); });
   measure("candidate_set_create", [&] { auto s = CandidateSet::create(candidates, embeddings.data(), kN, kD); }, std::max<std::size_t>(kRuns / 4, 10));
   measure("rerank_one_shot", [&] { auto r = rerank(profile, candidates, embeddings.data(), kN, kD, options, true, kNow); }, std::max<std::size_t>(kRuns / 4, 10));

@@ -37,7 +37,10 @@ async function assertExactlyOnce(user, expected, timeoutMs = 20_000) {
   await new Promise((r) => setTimeout(r, 700)); // late duplicates would show up now
   const stored = await stack.sync.storedEventIds(user);
   assert.equal(new Set(stored).size, stored.length, 'no event stored twice');
-  assert.deepEqual([...stored].sort(), [...expected].sort(), 'every event stored, nothing else');
+  const missing = expected.filter((id) => !stored.includes(id));
+  const extra = stored.filter((id) => !expected.includes(id));
+  assert.deepEqual({ missing, extra }, { missing: [], extra: [] },
+    `every event stored, nothing else (${stored.length} stored, ${expected.length} tracked)`);
 }
 
 test('(a) a reload mid-queue loses nothing and sends nothing twice', async () => {

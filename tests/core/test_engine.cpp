@@ -118,6 +118,27 @@ TEST(EngineTrack, PersonalizationOnlyUpdatesTheProfileAndQueuesNothingOfAnalytic
   EXPECT_EQ(*fb, kTrackQueued | kTrackProfiled);
 }
 
+// track() hands the event's wire string to the queue without a copy, so the
+// profile's input has to be read from the event first: with both purposes
+// granted, the queue and the profile must each see the right course.
+TEST(EngineTrack, QueuedAndProfiledEventReachesBothWithItsOwnFields) {
+  auto e = make_engine();
+  grant(*e, R"({"analytics":true,"personalization":true})");
+  auto r = e->track("course_interaction", course("py-101", "complete"), R"({"page_url":"/c/py-101"})", T0);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(*r, kTrackQueued | kTrackProfiled);
+  const json profile = e->profile_json(T0);
+  ASSERT_EQ(profile["items"].size(), 1u) << profile.dump();
+  EXPECT_EQ(profile["items"][0]["item_id"], "py-101");
+  auto batch = e->take_batch(T0, true);
+  ASSERT_TRUE(batch.has_value());
+  const json body = json::parse(batch->body);
+  ASSERT_EQ(body["events"].size(), 1u);
+  EXPECT_EQ(body["events"][0]["props"]["course_id"], "py-101");
+  EXPECT_EQ(body["events"][0]["props"]["action"], "complete");
+  EXPECT_EQ(body["events"][0]["ctx"]["page_url"], "/c/py-101");
+}
+
 TEST(EngineTrack, BadEventsAreRefusedWholeWithFieldAndRule) {
   auto e = make_engine();
   grant(*e, R"({"analytics":true})");

@@ -229,6 +229,22 @@ TEST(EventSchema, BoundsAreInclusive) {
   EXPECT_TRUE(builder.build("x_chapter_seen", deep_object(8), "", 1, rng).ok());
 }
 
+// URLs are checked 8 bytes at a time, the last few in one overlapping load:
+// a space or control byte must be caught at every position and length.
+TEST(EventSchema, UrlRuleCatchesABadByteAtEveryPosition) {
+  for (std::size_t length = 2; length <= 40; ++length) {
+    const std::string clean = "/" + std::string(length - 1, 'a');
+    EXPECT_TRUE(is_url(clean)) << clean;
+    for (std::size_t at = 1; at < length; ++at) {
+      for (const char bad : {' ', '\t', '\x01', '\x7f'}) {
+        std::string text = clean;
+        text[at] = bad;
+        EXPECT_FALSE(is_url(text)) << "length " << length << " at " << at;
+      }
+    }
+  }
+}
+
 TEST(EventSchema, PurposesOfTypes) {
   EventBuilder builder = make_builder();
   EXPECT_EQ(*builder.purpose_of("course_interaction"), Purpose::analytics);

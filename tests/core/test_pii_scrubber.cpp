@@ -103,6 +103,29 @@ TEST(PiiScrubber, PrefilterAndEmailCheck) {
   EXPECT_FALSE(luhn_valid("4111 1111 1111 1112"));
 }
 
+// The prefilter reads 8 bytes at a time and the last few in one overlapping
+// load: a trigger must be seen at every position and every length, and
+// digits must never be counted twice.
+TEST(PiiScrubber, PrefilterSeesTriggersAtEveryPositionAndLength) {
+  for (std::size_t length = 1; length <= 40; ++length) {
+    for (std::size_t at = 0; at < length; ++at) {
+      for (const char trigger : {'@', '%'}) {
+        std::string text(length, 'x');
+        text[at] = trigger;
+        EXPECT_TRUE(might_contain_pii(text)) << text;
+      }
+    }
+    if (length < 10) continue;
+    for (std::size_t start = 0; start + 10 <= length; ++start) {
+      std::string ten(length, '-'), nine(length, '-');
+      ten.replace(start, 10, "1234567890");
+      nine.replace(start, 9, "123456789");
+      EXPECT_TRUE(might_contain_pii(ten)) << ten;
+      EXPECT_FALSE(might_contain_pii(nine)) << nine;
+    }
+  }
+}
+
 TEST(PiiKeyFilter, DropsDefaultKeysInAnySpelling) {
   const PiiKeyFilter filter;
   for (const char* key : {"email", "Email", "e-mail", "E_MAIL", "eMail", "phoneNumber", "phone_number", "password",

@@ -107,6 +107,34 @@ TEST(ProfileLearning, InterestVectorComesFromRememberedEmbeddings) {
   EXPECT_GT(p.level_estimate(), 1.0);  // completed a beginner course, difficulty learned late
 }
 
+TEST(ProfileLearning, ShortTermVectorFollowsTheLatestSessionsLongTermKeepsOlderInterests) {
+  // Weeks of Python, then two days of cooking: "what next" is cooking, the
+  // long-term interest is still mostly Python.
+  LearnerProfile p;
+  for (int day = 40; day >= 20; --day) p.observe(interaction("py", A::progress, kNow - day * kDay)).ok();
+  p.observe(interaction("cook", A::view, kNow - 2 * kDay)).ok();
+  p.observe(interaction("cook", A::view, kNow - kDay)).ok();
+  const float py[2] = {1.0f, 0.0f}, cook[2] = {0.0f, 1.0f};
+  p.remember_item("py", py, 2, {}, "", 0);
+  p.remember_item("cook", cook, 2, {}, "", 0);
+  const auto& long_term = p.interest_vector(2);
+  const auto& short_term = p.recent_interest_vector(2);
+  ASSERT_EQ(long_term.size(), 2u);
+  ASSERT_EQ(short_term.size(), 2u);
+  EXPECT_GT(long_term[0], 0.9f);   // Python dominates over 30 days
+  EXPECT_GT(short_term[1], 0.9f);  // cooking dominates the last days
+  // The short-term weights decay with their own half-life (3 days by default).
+  EXPECT_EQ(p.config().short_term_half_life_days, 3.0);
+  ProfileConfig c;
+  c.short_term_half_life_days = 30;  // as slow as the long-term one: the same direction
+  LearnerProfile q(c);
+  for (int day = 40; day >= 20; --day) q.observe(interaction("py", A::progress, kNow - day * kDay)).ok();
+  q.observe(interaction("cook", A::view, kNow - kDay)).ok();
+  q.remember_item("py", py, 2, {}, "", 0);
+  q.remember_item("cook", cook, 2, {}, "", 0);
+  EXPECT_NEAR(q.recent_interest_vector(2)[0], q.interest_vector(2)[0], 1e-6);
+}
+
 TEST(ProfileLearning, BoundedNumberOfItems) {
   ProfileConfig c;
   c.max_items = 10;
@@ -166,6 +194,24 @@ TEST(ProfileSnapshot, RoundTripKeepsEverything) {
     EXPECT_EQ(again->items[i].id, first->items[i].id);
     EXPECT_EQ(again->items[i].score, first->items[i].score);
   }
+}
+
+TEST(ProfileSnapshot, SnapshotWithoutShortTermWeightsStillRestores) {
+  // Written before the short-term weights existed: the long-term value stands in.
+  LearnerProfile p;
+  p.observe(interaction("a", A::complete, kNow)).ok();
+  nlohmann::json doc = p.to_json();
+  for (auto& item : doc["items"]) {
+    item.erase("rw");
+    item.erase("rts");
+  }
+  LearnerProfile restored;
+  ASSERT_TRUE(restored.restore(doc).ok());
+  const float e[2] = {1.0f, 0.0f};
+  restored.remember_item("a", e, 2, {}, "", 0);
+  EXPECT_EQ(restored.recent_interest_vector(2).size(), 2u);
+  doc["items"][0]["rw"] = "x";
+  EXPECT_EQ(restored.restore(doc).code(), ErrorCode::snapshot_corrupt);
 }
 
 TEST(ProfileSnapshot, CorruptRestoreLeavesStateUnchanged) {

@@ -111,7 +111,10 @@ TEST(RerankScenario, ThumbsDownDemotesItemAndNearNeighbours) {
   ASSERT_NE(neighbour_after, nullptr);
   EXPECT_LT(neighbour_after->score, neighbour_before->score);
   EXPECT_LT(factor(*neighbour_after, Factor::feedback), 0.0);
-  EXPECT_GT(position(after, "js-react"), position(before, "js-react"));
+  // It falls behind an unrelated item it used to outrank, to the end of the list.
+  EXPECT_LT(position(before, "js-react"), position(before, "cooking-pasta"));
+  EXPECT_GT(position(after, "js-react"), position(after, "cooking-pasta"));
+  EXPECT_EQ(position(after, "js-react"), static_cast<std::ptrdiff_t>(after.items.size()) - 1);
   // A far-away item is not penalised by the feedback factor.
   EXPECT_EQ(factor(*find(after, "cooking-pasta"), Factor::feedback), 0.0);
   EXPECT_EQ(neighbour_after->details[static_cast<std::size_t>(Factor::feedback)],
@@ -162,7 +165,7 @@ TEST(RerankFallback, NoConsentIsLabelledAndIgnoresBehaviour) {
   const RerankResult r = run(p, set, o, /*granted=*/false);
   EXPECT_EQ(r.source, "fallback");
   EXPECT_EQ(r.fallback_reason, "no personalization consent");
-  EXPECT_EQ(r.algorithm_version, "gradvy-rerank-1");
+  EXPECT_EQ(r.algorithm_version, "gradvy-rerank-2");
   EXPECT_EQ(r.items[0].id, "cooking-pasta");  // most popular; learned state not read
   for (const auto& item : r.items) EXPECT_EQ(factor(item, Factor::interest), 0.0);
   EXPECT_EQ(p.to_json().dump(), before);  // not written either
@@ -392,6 +395,26 @@ TEST_F(SingleFactor, InterestIsCosineToLearnedVector) {
   EXPECT_LT(find(r, "py-101")->score, 0.1);
 }
 
+TEST_F(SingleFactor, RecentInterestFollowsTheLastSessionsInterestKeepsTheLongTerm) {
+  const Catalogue cat = python_catalogue();
+  const CandidateSet set = make_set(cat);
+  LearnerProfile p;
+  for (int day = 40; day >= 25; --day) p.observe(interaction("py-101", A::progress, kNow - day * kDay)).ok();
+  p.observe(interaction("js-101", A::view, kNow - kDay)).ok();
+  RerankOptions o = only(Factor::recent_interest);
+  const RerankResult recent = run(p, set, o);
+  ASSERT_EQ(recent.source, "personalized");
+  // Continues yesterday's JavaScript (the viewed item itself is still a candidate).
+  EXPECT_EQ(recent.items[0].id, "js-101");
+  EXPECT_EQ(recent.items[1].id, "js-react");
+  EXPECT_NE(recent.items[0].details[static_cast<std::size_t>(Factor::recent_interest)].find("what you did most recently"),
+            std::string::npos);
+  const RerankResult long_term = run(p, set, only(Factor::interest));
+  EXPECT_EQ(long_term.items[0].id.rfind("py-", 0), 0u);  // weeks of Python still count
+  // Without consent neither is used.
+  for (const auto& item : run(p, set, o, /*granted=*/false).items) EXPECT_EQ(factor(item, Factor::recent_interest), 0.0);
+}
+
 TEST_F(SingleFactor, GoalMatchFromLearnedTopics) {
   const Catalogue cat = python_catalogue();
   const CandidateSet set = make_set(cat);
@@ -440,6 +463,27 @@ TEST(RerankDiversity, MmrSpreadsAcrossClusters) {
   EXPECT_EQ(ids(run(p, set, o)), (std::vector<std::string>{"py-0", "js", "cook"}));
 }
 
+TEST(RerankDiversity, OnlyNearDuplicatesArePenalized) {
+  // Three lessons of one unit (related, cos ~0.6 to each other), then a
+  // near-copy of the first, then an unrelated item with the lowest score.
+  Catalogue cat;
+  cat.add(course("unit-1", {}, 0, 1000), {1.0f, 0.8f, 0, 0, 0});
+  cat.add(course("unit-2", {}, 0, 900), {1.0f, 0, 0.8f, 0, 0});
+  cat.add(course("unit-3", {}, 0, 800), {1.0f, 0, 0, 0.8f, 0});
+  cat.add(course("unit-1-copy", {}, 0, 950), {1.0f, 0.82f, 0, 0, 0});
+  cat.add(course("other", {}, 0, 100), {0, 0, 0, 0, 1.0f});
+  const CandidateSet set = make_set(cat);
+  LearnerProfile p;
+  RerankOptions o;
+  o.limit = 3;
+  o.diversity = 0.6;
+  // Default floor: related lessons stay, the near-copy gives way.
+  EXPECT_EQ(ids(run(p, set, o)), (std::vector<std::string>{"unit-1", "unit-2", "unit-3"}));
+  // Plain MMR (floor 0) also pushes out merely related items.
+  o.diversity_similarity_floor = 0.0;
+  EXPECT_EQ(ids(run(p, set, o)), (std::vector<std::string>{"unit-1", "unit-2", "other"}));
+}
+
 TEST(RerankDiversity, LazyMmrMatchesEagerMmr) {
   std::mt19937 gen(7);
   std::normal_distribution<float> normal;
@@ -456,8 +500,8 @@ TEST(RerankDiversity, LazyMmrMatchesEagerMmr) {
   std::iota(rank.begin(), rank.end(), 0u);
   std::vector<double> rel(n);
   for (auto& r : rel) r = std::uniform_real_distribution<double>(0, 1)(gen);
-  for (double lambda : {0.2, 0.4, 0.7}) {
-    const auto lazy = select_by_mmr(rows.data(), d, pool, rel, rank.data(), k, lambda);
+  for (double floor : {0.0, 0.3}) for (double lambda : {0.2, 0.4, 0.7}) {
+    const auto lazy = select_by_mmr(rows.data(), d, pool, rel, rank.data(), k, lambda, floor);
     // Eager reference.
     double lo = *std::min_element(rel.begin(), rel.end()), hi = *std::max_element(rel.begin(), rel.end());
     std::vector<float> max_sim(n, 0.0f);
@@ -468,7 +512,8 @@ TEST(RerankDiversity, LazyMmrMatchesEagerMmr) {
       double best_v = 0;
       for (std::size_t i = 0; i < n; ++i) {
         if (taken[i]) continue;
-        const double v = lambda * (rel[i] - lo) / (hi - lo) - (1 - lambda) * double(max_sim[i]);
+        const double redundancy = std::max(0.0, (double(max_sim[i]) - floor) / (1 - floor));
+        const double v = lambda * (rel[i] - lo) / (hi - lo) - (1 - lambda) * redundancy;
         if (best == n || v > best_v) { best = i; best_v = v; }
       }
       taken[best] = true;
@@ -477,7 +522,7 @@ TEST(RerankDiversity, LazyMmrMatchesEagerMmr) {
         max_sim[i] = std::max(max_sim[i], dot_product(&rows[i * d], &rows[best * d], d));
       }
     }
-    EXPECT_EQ(lazy, eager) << "lambda " << lambda;
+    EXPECT_EQ(lazy, eager) << "lambda " << lambda << " floor " << floor;
   }
 }
 

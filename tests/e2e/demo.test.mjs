@@ -116,6 +116,7 @@ test('consent on: every action reaches the server exactly once and changes the r
     assert.ok(Math.abs(sum - item.score) < 0.02, `${item.id}: factor bars sum to the score (${sum} vs ${item.score})`);
   }
   await screenshot(page, 'consent-on-personalized');
+  await screenshot(page, 'readme', { fullPage: false }); // first screen; copied to docs/images/demo.png for the README
 
   const b = personalized.find((r) => r.id !== a).id;
   await demo.act(b, 'view');

@@ -168,10 +168,18 @@ TEST(EvalCommand, ProductDefaultsAndJsonOverridesReachTheRealProfileAndReranker)
   ASSERT_EQ(diverse.exit_code, 0) << diverse.err;
   EXPECT_EQ(diverse.values.at("config.rerank"), "{\"diversity\":1}");
   EXPECT_NE(diverse.values.at("personalized.ndcg@10"), tuned.values.at("personalized.ndcg@10"));
+  // The eval measures the shipped defaults: no overrides, same figures as --product-defaults.
   const BinaryRun product = run_binary("eval " + fixture_args("tracks") + " --quiet --product-defaults");
   ASSERT_EQ(product.exit_code, 0);
   EXPECT_EQ(product.values.at("config.profile"), "{}");
-  EXPECT_EQ(tuned.values.at("config.profile"), "{\"half_life_days\":3}");
+  EXPECT_EQ(tuned.values.at("config.profile"), "{}");
+  EXPECT_EQ(tuned.values.at("config.rerank"), "{}");
+  EXPECT_EQ(product.values.at("personalized.ndcg@10"), tuned.values.at("personalized.ndcg@10"));
+  // A profile override reaches the profile: a 30-day short-term half-life is a different model.
+  const BinaryRun slow = run_binary("eval " + fixture_args("tracks") +
+                                    " --quiet --profile-config '{\"short_term_half_life_days\":30}'");
+  ASSERT_EQ(slow.exit_code, 0) << slow.err;
+  EXPECT_EQ(slow.values.at("config.profile"), "{\"short_term_half_life_days\":30}");
 }
 
 // --- the binary's command-line contract ------------------------------------------------
@@ -267,4 +275,30 @@ TEST(EvalOnOulad, PersonalizedBeatsPopularityByThirtyPercent) {
   EXPECT_GE(report.personalized.ndcg, 1.3 * report.popularity.ndcg)
       << "personalized " << report.personalized.ndcg << " vs popularity " << report.popularity.ndcg;
   EXPECT_EQ(report.cold_fallbacks, 0u);
+}
+
+TEST(EvalOnOulad, SameDefaultsBeatPopularityOnEachCourseRunAlone) {
+  // The goal says "the same defaults must also work on other course runs": each
+  // presentation of AAA on its own (its own embeddings and popularity), no tuning.
+  const std::string dir = std::string(GRADVY_DATA_DIR) + "/oulad-aaa/";
+  std::ifstream all(dir + "interactions.csv");
+  if (!all) GTEST_SKIP() << "no OULAD extract at " << dir;
+  std::string header, line;
+  std::getline(all, header);
+  std::map<std::string, std::string> runs = {{"AAA-2013J", header + "\n"}, {"AAA-2014J", header + "\n"}};
+  while (std::getline(all, line)) {
+    for (auto& [run, text] : runs) {
+      if (line.compare(0, run.size() + 1, run + "-") == 0) text += line + "\n";
+    }
+  }
+  for (const auto& [run, text] : runs) {
+    std::istringstream interactions(text);
+    std::ifstream items(dir + "items.csv");
+    const InteractionData data =
+        load_interaction_data(interactions, run, &items, "items.csv", {}, nullptr, nullptr);
+    const EvalReport report = run_evaluation(data, EvalConfig::defaults());
+    EXPECT_GT(report.users, 300u) << run;
+    EXPECT_GE(report.personalized.ndcg, 1.3 * report.popularity.ndcg)
+        << run << ": personalized " << report.personalized.ndcg << " vs popularity " << report.popularity.ndcg;
+  }
 }

@@ -55,6 +55,10 @@ class EventBuilder {
   // or "" (no ctx).
   Result<StampedEvent> build(std::string_view type, std::string_view props_json, std::string_view ctx_json,
                              std::int64_t now_ms, Rng& rng);
+  // The same, written into the caller's default-constructed `out` (no moves
+  // of the event on the hot path). On failure `out` holds nothing usable.
+  Status build_into(std::string_view type, std::string_view props_json, std::string_view ctx_json,
+                    std::int64_t now_ms, Rng& rng, StampedEvent* out);
 
   // Upload purpose of a type: built-in, registered custom, or invalid_event.
   Result<Purpose> purpose_of(std::string_view type) const;

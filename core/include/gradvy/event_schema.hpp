@@ -112,9 +112,16 @@ std::string_view to_string(PropField field);
 // or verbatim (ids, enums, tokens, which the rules already keep clean).
 bool is_pii_scanned(PropField field);
 
-// Where each validated field's value node is in the document (0 = absent).
+// The most props any built-in type has (quiz_attempt): a valid props object
+// has at most this many members (unknown and duplicate keys are refused).
+inline constexpr int kMaxBuiltInProps = 4;
+
+// Where each validated field's value node is in the document (0 = absent),
+// and which field each member is, in document order (so the wire writer
+// does not search `slot` for every member).
 struct PropsLayout {
   std::uint32_t slot[kPropFieldCount] = {};
+  PropField member_field[kMaxBuiltInProps] = {};
   std::uint32_t operator[](PropField field) const { return slot[static_cast<int>(field)]; }
 };
 

@@ -50,6 +50,10 @@ class StampedEvent {
   // Canonical JSON, serialized once; what batches carry and byte limits measure.
   const std::string& wire() const { return wire_; }
   std::size_t wire_size() const { return wire_.size(); }
+  // Hands the wire string over without a copy (the queue keeps it). Every
+  // view into it (id(), type_name(), course_id(), ...) is invalid afterwards:
+  // copy out what is still needed first.
+  std::string take_wire() { return std::move(wire_); }
 
   const PiiCounts& pii() const { return pii_; }
   const EventFacts& facts() const { return facts_; }

@@ -24,7 +24,15 @@ class JsonOut {
   void clear() { size_ = 0; }
   void append(const char* data, std::size_t n) {
     if (n > capacity_ - size_) grow(n);
-    std::memcpy(buffer_.get() + size_, data, n);
+    char* to = buffer_.get() + size_;
+    if (n <= 32) copy_short(to, data, n);
+    else std::memcpy(to, data, n);
+    size_ += n;
+  }
+  // For data known to be at most 32 bytes (formatted numbers).
+  void append_short(const char* data, std::size_t n) {
+    if (n > capacity_ - size_) grow(n);
+    copy_short(buffer_.get() + size_, data, n);
     size_ += n;
   }
   void push_back(char c) {
@@ -39,6 +47,33 @@ class JsonOut {
   std::string_view view() const { return std::string_view(buffer_.get(), size_); }
 
  private:
+  // Most appends are keys, ids and uuids: fixed-size overlapping copies
+  // inline to a few moves, where a memcpy call of unknown length does not.
+  static void copy_short(char* to, const char* from, std::size_t n) {
+    if (n >= 16) {
+      char head[16], tail[16];
+      std::memcpy(head, from, 16);
+      std::memcpy(tail, from + n - 16, 16);
+      std::memcpy(to, head, 16);
+      std::memcpy(to + n - 16, tail, 16);
+    } else if (n >= 8) {
+      std::uint64_t head, tail;
+      std::memcpy(&head, from, 8);
+      std::memcpy(&tail, from + n - 8, 8);
+      std::memcpy(to, &head, 8);
+      std::memcpy(to + n - 8, &tail, 8);
+    } else if (n >= 4) {
+      std::uint32_t head, tail;
+      std::memcpy(&head, from, 4);
+      std::memcpy(&tail, from + n - 4, 4);
+      std::memcpy(to, &head, 4);
+      std::memcpy(to + n - 4, &tail, 4);
+    } else if (n != 0) {
+      to[0] = from[0];
+      to[n / 2] = from[n / 2];
+      to[n - 1] = from[n - 1];
+    }
+  }
   void grow(std::size_t extra) {
     std::size_t capacity = capacity_ == 0 ? 512 : capacity_ * 2;
     while (capacity - size_ < extra) capacity *= 2;
@@ -63,6 +98,13 @@ struct EscapeTable {
   }
 };
 inline constexpr EscapeTable kEscape{};
+
+// A formatted number (<= 24 bytes): JsonOut copies it inline.
+template <typename Out>
+void append_number_text(Out& out, const char* text, std::size_t n) {
+  out.append(text, n);
+}
+inline void append_number_text(JsonOut& out, const char* text, std::size_t n) { out.append_short(text, n); }
 }  // namespace json_writer_detail
 
 // Appends only the escaped content (no quotes).
@@ -73,7 +115,17 @@ void append_json_escaped(Out& out, std::string_view value) {
   const std::size_t size = value.size();
   std::size_t run_start = 0;
   std::size_t i = 0;
-  while (size - i >= 8 && !swar::needs_escape(swar::load8(data + i))) i += 8;
+  while (size - i >= 8) {
+    const std::uint64_t flags = swar::escape_flags(swar::load8(data + i));
+    if (flags != 0) {
+      i += swar::plain_bytes_before(flags);
+      break;
+    }
+    i += 8;
+  }
+  // Fewer than 8 bytes left: one overlapping load of the last 8 clears them
+  // at once when they are plain (a flagged byte at i would be inside it).
+  if (size >= 8 && size - i < 8 && i < size && !swar::needs_escape(swar::load8(data + size - 8))) i = size;
   for (; i < size; ++i) {
     const auto c = static_cast<unsigned char>(data[i]);
     if (!json_writer_detail::kEscape.needs[c]) continue;
@@ -125,14 +177,14 @@ template <typename Out>
 void append_json_int(Out& out, std::int64_t value) {
   char buffer[24];
   const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  out.append(buffer, static_cast<std::size_t>(result.ptr - buffer));
+  json_writer_detail::append_number_text(out, buffer, static_cast<std::size_t>(result.ptr - buffer));
 }
 
 template <typename Out>
 void append_json_uint(Out& out, std::uint64_t value) {
   char buffer[24];
   const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  out.append(buffer, static_cast<std::size_t>(result.ptr - buffer));
+  json_writer_detail::append_number_text(out, buffer, static_cast<std::size_t>(result.ptr - buffer));
 }
 
 }  // namespace gradvy

@@ -16,6 +16,10 @@
 //   interest = normalize(sum_i w_i * e_i). Because every weight decays with the
 //   same half-life, the DIRECTION of that sum does not depend on "now", so it is
 //   cached and only recomputed after a change (observe, remember, retention).
+// - Two interest vectors from the same items: the long-term one (half_life_days)
+//   and a short-term one (short_term_half_life_days, per item a second decayed
+//   weight) for "what next": learners mostly continue from what they did in
+//   the last sessions, while long-term interests keep items on topic.
 // - Everything is bounded: max_items tracked items (lowest |weight| unflagged
 //   item evicted first), max_activity activity records.
 #pragma once
@@ -48,6 +52,7 @@ struct DecayedValue {
 
 struct ItemState {
   DecayedValue signal;             // learned weight of this item
+  DecayedValue recent;             // the same amounts with the short-term half-life
   std::int64_t first_ts = 0;
   std::uint32_t events = 0;        // events that touched it (retained ones)
   bool enrolled = false, completed = false, dropped = false;
@@ -122,6 +127,8 @@ class LearnerProfile {
   // Unit interest vector in the d-dim embedding space, empty if no tracked item
   // has an embedding of that dimension. Cached until the next change.
   const std::vector<float>& interest_vector(std::size_t d) const;
+  // Same, from the short-term weights: what the learner did most recently.
+  const std::vector<float>& recent_interest_vector(std::size_t d) const;
   // Unit embeddings (dimension d) of thumbs-down items, most recent first.
   std::vector<const float*> thumbs_down_embeddings(std::size_t d, std::size_t max_count) const;
 
@@ -138,11 +145,23 @@ class LearnerProfile {
 
  private:
   double half_life_ms() const { return config_.half_life_days * 86400000.0; }
+  double short_half_life_ms() const { return config_.short_term_half_life_days * 86400000.0; }
+  struct VectorCache {
+    std::size_t dim = 0;  // 0 = not computed
+    std::vector<float> unit;
+  };
+  // normalize(sum_i w_i * e_i) with w_i = (item.*signal) at last_ts_.
+  const std::vector<float>& compose_vector(std::size_t d, DecayedValue ItemState::*signal, double half_life,
+                                           VectorCache& cache) const;
   double action_weight(const ProfileEvent& e) const;
   ItemState& touch_item(const std::string& id, std::int64_t ts);
   void add_level_evidence(double level, std::int64_t ts);
   void evict_if_needed();
-  void invalidate() { caches_valid_ = false; interest_dim_ = 0; }
+  void invalidate() {
+    caches_valid_ = false;
+    interest_cache_.dim = 0;
+    recent_cache_.dim = 0;
+  }
   void rebuild_affinities() const;
 
   ProfileConfig config_;
@@ -156,8 +175,7 @@ class LearnerProfile {
 
   mutable bool caches_valid_ = false;
   mutable std::vector<std::pair<std::string, double>> topic_cache_, content_type_cache_;
-  mutable std::size_t interest_dim_ = 0;
-  mutable std::vector<float> interest_cache_;
+  mutable VectorCache interest_cache_, recent_cache_;
 
 };
 

@@ -12,8 +12,13 @@
 namespace gradvy {
 
 struct ProfileConfig {
-  // Every learned signal halves in weight after this many days.
+  // Every learned signal halves in weight after this many days (the long-term
+  // interests: what a learner keeps coming back to over weeks).
   double half_life_days = 30.0;
+  // The short-term interest ("what next") uses the same item signals with this
+  // much shorter half-life, so the last few study sessions dominate it: a
+  // session 3 days ago counts half, a week ago under a fifth, a month ago ~0.
+  double short_term_half_life_days = 3.0;
   // Signals older than this are forgotten (apply_retention / forget_before).
   double retention_days = 180.0;
 

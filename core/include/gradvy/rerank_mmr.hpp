@@ -1,10 +1,12 @@
 // Diversification by maximal marginal relevance over unit embeddings.
-//   mmr(i) = lambda * rel(i) - (1 - lambda) * max(0, max_{p picked} cos(i, p))
-// rel = relevance min-max normalized over the pool to 0..1. Greedy, exact, but
-// lazy: a candidate's max-similarity only grows as items are picked, so a stale
-// mmr value is an upper bound; we keep candidates in a heap by that bound and
-// refresh (against the picks made since its last refresh) only the ones that
-// reach the top. Same picks as the eager O(k*n*d) loop, usually far less work.
+//   mmr(i) = lambda * rel(i) - (1 - lambda) * redundancy(max_{p picked} cos(i, p))
+//   redundancy(c) = max(0, (c - floor) / (1 - floor))
+// rel = relevance min-max normalized over the pool to 0..1. With floor > 0 only
+// near-duplicates are penalized, not items that are merely on the same theme.
+// Greedy, exact, but lazy: a candidate's max-similarity only grows as items are
+// picked, so a stale mmr value is an upper bound; we keep candidates in a heap
+// by that bound and refresh (against the picks made since its last refresh)
+// only the ones that reach the top. Same picks as the eager O(k*n*d) loop, usually far less work.
 // Ties: higher value first, then smaller id rank.
 #pragma once
 
@@ -27,6 +29,6 @@ std::vector<std::uint32_t> select_by_mmr(const float* unit_rows, std::size_t d,
                                          const std::vector<std::uint32_t>& pool,
                                          const std::vector<double>& relevance,
                                          const std::uint32_t* id_rank_of_row,
-                                         std::size_t k, double lambda);
+                                         std::size_t k, double lambda, double similarity_floor = 0.0);
 
 }  // namespace gradvy

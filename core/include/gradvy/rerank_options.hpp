@@ -25,8 +25,9 @@ enum class Factor : std::uint8_t {
   freshness,     // 2^(-age / freshness half-life); 0 if unknown
   time_fit,      // fits the weekly time budget within 4 weeks
   feedback,      // -(closeness to an item given a thumbs-down), 0..-1
+  recent_interest,  // cosine(item embedding, short-term interest vector), -1..1: "what next"
 };
-inline constexpr std::size_t kFactorCount = 10;
+inline constexpr std::size_t kFactorCount = 11;
 std::string_view to_string(Factor factor);
 
 struct RerankWeights {
@@ -46,6 +47,11 @@ struct RerankOptions {
   // being different. diversity_pool_factor 0 = the whole list.
   std::size_t diversity_pool_factor = 10;
   std::size_t diversity_pool_min = 100;
+  // MMR counts two items as redundant only above this cosine: the penalty is
+  // max(0, (cos - floor) / (1 - floor)). Items that are merely related (the
+  // next steps of one course, cos 0.5-0.9) are not pushed apart, near-duplicates
+  // are, so the default diversity costs little relevance. 0 = plain MMR.
+  double diversity_similarity_floor = 0.9;
   bool include_free = true;             // false: free items are filtered out
   std::optional<bool> free_only;        // unset: the learner's declared free_only
   bool consider_ratings = true;

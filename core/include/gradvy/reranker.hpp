@@ -24,7 +24,8 @@
 
 namespace gradvy {
 
-inline constexpr const char* kRerankAlgorithmVersion = "gradvy-rerank-1";
+// 2: short-term interest factor, near-duplicate MMR floor, popularity prior 0.15.
+inline constexpr const char* kRerankAlgorithmVersion = "gradvy-rerank-2";
 inline constexpr const char* kReasonNoConsent = "no personalization consent";
 inline constexpr const char* kReasonCold = "not enough activity yet";
 

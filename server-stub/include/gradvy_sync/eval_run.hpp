@@ -40,13 +40,14 @@ struct EvalConfig {
   gradvy::RerankOptions rerank;    // limit is overwritten by k
   std::function<void(const std::string&)> progress;
 
-  // The evaluation's defaults: the product defaults of profile and reranker
-  // except the overrides in eval_default_profile_json()/eval_default_rerank_json().
+  // The evaluation's defaults: the shipped defaults of profile and reranker
+  // plus the overrides in eval_default_profile_json()/eval_default_rerank_json()
+  // (currently none).
   static EvalConfig defaults();
 };
 
 // Overrides the eval applies on top of the product defaults, as JSON for the
-// public from_json APIs (printed by `eval`; see docs/BENCHMARKS.md for why).
+// public from_json APIs (printed by `eval`; "{}" = none, see docs/BENCHMARKS.md).
 const char* eval_default_profile_json();
 const char* eval_default_rerank_json();
 
