@@ -4,44 +4,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, launch, openPage, ready, waitFor } from './harness.mjs';
+import { FAST, HELD, newUser, track, grant, assertStoredExactlyOnce } from './delivery-support.mjs';
 
 let stack;
 before(async () => { stack = await startStack(); });
 after(async () => { await stack?.stop(); });
 
-let seq = 0;
-const newUser = (name) => `${name}-${process.pid}-${++seq}`;
-
-// Delivered on the core's schedule quickly; retries short so the tests stay fast.
-const FAST = { queue: { max_age_ms: 300, backoff_base_ms: 200, backoff_cap_ms: 1000 } };
-// Nothing is sent until a flush (or page hide): the queue is "mid-way".
-const HELD = { queue: { max_age_ms: 600_000, batch_size: 1000, backoff_base_ms: 200, backoff_cap_ms: 1000 } };
-
-/** Tracks n course views; returns the ids the device assigned to them. */
-async function track(page, prefix, n) {
-  return page.evaluate(async ([prefix, n]) => {
-    const p = window.gradvy;
-    const ids = () => p.exportData({ server: false }).then((d) => d.device.queued_events.map((e) => e.event.id));
-    const before = new Set(await ids());
-    for (let i = 0; i < n; i++) p.track('course_interaction', { course_id: `${prefix}-${i}`, action: 'view' });
-    return (await ids()).filter((id) => !before.has(id));
-  }, [prefix, n]);
-}
-
-const grant = (page, changes = { analytics: true, personalization: true }) =>
-  page.evaluate((c) => window.gradvy.setConsent(c), changes);
-
 /** Waits until the server holds `expected` ids, then checks: each exactly once, nothing else. */
-async function assertExactlyOnce(user, expected, timeoutMs = 20_000) {
-  await waitFor(async () => (await stack.sync.storedEventIds(user)).length >= expected.length, timeoutMs);
-  await new Promise((r) => setTimeout(r, 700)); // late duplicates would show up now
-  const stored = await stack.sync.storedEventIds(user);
-  assert.equal(new Set(stored).size, stored.length, 'no event stored twice');
-  const missing = expected.filter((id) => !stored.includes(id));
-  const extra = stored.filter((id) => !expected.includes(id));
-  assert.deepEqual({ missing, extra }, { missing: [], extra: [] },
-    `every event stored, nothing else (${stored.length} stored, ${expected.length} tracked)`);
-}
+const assertExactlyOnce = (user, expected, timeoutMs) => assertStoredExactlyOnce(stack, user, expected, timeoutMs);
 
 test('(a) a reload mid-queue loses nothing and sends nothing twice', async () => {
   const user = newUser('reload');

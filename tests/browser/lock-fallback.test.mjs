@@ -7,15 +7,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, launch, openPage, ready, waitFor } from './harness.mjs';
+import { FAST, HELD, newUser, track, grant, assertStoredExactlyOnce } from './delivery-support.mjs';
 
 let stack;
 before(async () => { stack = await startStack(); });
 after(async () => { await stack?.stop(); });
 
-let seq = 0;
-const newUser = (name) => `${name}-${process.pid}-${++seq}`;
-const FAST = { queue: { max_age_ms: 300, backoff_base_ms: 200, backoff_cap_ms: 1000 } };
-const HELD = { queue: { max_age_ms: 600_000, batch_size: 1000, backoff_base_ms: 200, backoff_cap_ms: 1000 } };
 
 /** A Chromium whose pages have no Web Locks; records every POST /v1/batch body any page sends. */
 async function launchWithoutWebLocks() {
@@ -36,25 +33,9 @@ async function assertFallbackInUse(page) {
   assert.deepEqual(kind, { hasLocks: false, kind: 'broadcast-channel' });
 }
 
-async function track(page, prefix, n) {
-  return page.evaluate(async ([prefix, n]) => {
-    const p = window.gradvy;
-    const ids = () => p.exportData({ server: false }).then((d) => d.device.queued_events.map((e) => e.event.id));
-    const before = new Set(await ids());
-    for (let i = 0; i < n; i++) p.track('course_interaction', { course_id: `${prefix}-${i}`, action: 'view' });
-    return (await ids()).filter((id) => !before.has(id));
-  }, [prefix, n]);
-}
-
-const grant = (page) => page.evaluate(() => window.gradvy.setConsent({ analytics: true, personalization: true }));
-
 /** Each expected event stored once and nothing else; on the wire, no event travelled in two different batches. */
 async function assertExactlyOnce(user, expected, batches, timeoutMs = 30_000) {
-  await waitFor(async () => (await stack.sync.storedEventIds(user)).length >= expected.length, timeoutMs);
-  await new Promise((r) => setTimeout(r, 700)); // late duplicates would show up now
-  const stored = await stack.sync.storedEventIds(user);
-  assert.equal(new Set(stored).size, stored.length, 'no event stored twice');
-  assert.deepEqual([...stored].sort(), [...expected].sort(), 'every event stored, nothing else');
+  await assertStoredExactlyOnce(stack, user, expected, timeoutMs);
   const batchOf = new Map();
   for (const b of batches) {
     for (const id of b.ids) {
