@@ -19,17 +19,14 @@ if [[ ! -f build/wasm-release/gradvy_core.mjs ]]; then
   bash scripts/build.sh wasm-release --target gradvy_wasm
 fi
 
+# The package's and the demo's own dependencies, exactly as locked.
+bash scripts/npm-ci-if-stale.sh . demo
 # The package: tsc + the wasm module into dist/, then the tarball npm would publish.
-[[ -x node_modules/.bin/tsc ]] || npm ci --no-audit --no-fund
 npm run build --silent
 tarball=$(npm pack --pack-destination build/pack --silent | tail -n 1)
 [[ -f build/pack/$tarball ]] || { echo "demo-build: npm pack did not produce build/pack/$tarball" >&2; exit 1; }
 
 cd demo
-# The demo's own dependencies, exactly as locked (again when the lock changed).
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund
-fi
 # A fresh copy of the package every time (the version does not change between builds).
 rm -rf node_modules/@gradvy/personalize
 npm install --no-save --no-audit --no-fund "../build/pack/$tarball"

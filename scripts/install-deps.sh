@@ -24,14 +24,4 @@ if ((${#missing[@]})); then
 fi
 
 # npm dependencies of the package (root) and of the demo, exactly as locked.
-# `npm ci` starts from an empty node_modules, so it only runs when the tree is
-# missing or older than the lock file (npm writes node_modules/.package-lock.json last).
-npm_ci_if_stale() {
-  local dir=$1
-  [[ -f $dir/package-lock.json ]] || return 0
-  if [[ ! -f $dir/node_modules/.package-lock.json || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-}
-npm_ci_if_stale .
-npm_ci_if_stale demo
+bash scripts/npm-ci-if-stale.sh . demo
