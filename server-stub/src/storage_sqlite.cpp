@@ -6,6 +6,8 @@
 // background thread so commits never wait for them.
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -259,7 +261,7 @@ class SqliteStorage final : public Storage {
     configure_sqlite_once();
     writer_ = std::make_unique<Connection>(path_, false);
     if (!memory_) {
-      writer_->exec("PRAGMA journal_mode=WAL");
+      switch_to_wal();
       writer_->exec(target.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
       writer_->exec("PRAGMA journal_size_limit=67108864");  // shrink the WAL back to 64 MB after a reset
     }
@@ -617,6 +619,25 @@ class SqliteStorage final : public Storage {
     stmt.bind(1, user_id);
     while (stmt.step()) rows.push_back(read_consent_row(stmt));
     return rows;
+  }
+
+  // Switching a fresh file to WAL needs an exclusive lock, and SQLite returns
+  // SQLITE_BUSY for it without calling the busy handler when another server
+  // is opening the same file at that moment; wait for it like the handler would.
+  void switch_to_wal() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (auto pause = std::chrono::milliseconds(1);; pause = std::min(pause * 2, std::chrono::milliseconds(50))) {
+      try {
+        writer_->exec("PRAGMA journal_mode=WAL");
+        return;
+      } catch (const StorageError&) {
+        if ((sqlite3_errcode(writer_->handle()) & 0xff) != SQLITE_BUSY ||
+            std::chrono::steady_clock::now() >= deadline) {
+          throw;
+        }
+      }
+      std::this_thread::sleep_for(pause);
+    }
   }
 
   void migrate() {
