@@ -15,7 +15,7 @@ mkdir -p build/pack
 exec 9>build/pack/.demo-build.lock
 flock 9
 
-if [[ ! -f build/wasm-release/gradvy_core.mjs ]]; then
+if [[ ! -f build/wasm-release/gradvy_core.mjs || ! -f build/wasm-release/gradvy_core.wasm ]]; then
   bash scripts/build.sh wasm-release --target gradvy_wasm
 fi
 

@@ -14,7 +14,7 @@ bash scripts/install-deps.sh
 bash scripts/build.sh native-release --target gradvy-sync
 bash scripts/build.sh wasm-release --target gradvy_wasm
 sync_bin=$root/build/native-release/server-stub/gradvy-sync
-echo "wasm module: $root/build/wasm-release/gradvy_core.mjs"
+echo "wasm module: $root/build/wasm-release/gradvy_core.{mjs,wasm}"
 
 mkdir -p "$state_dir"
 chmod 700 "$state_dir"

@@ -3,19 +3,24 @@
 //
 // How values cross (why):
 // - track() is the hot path: strings and a number in, a number out; a failure
-//   is a negative number and its details wait in lastError().
+//   is a negative number and its details wait in lastError(). The package
+//   calls the plain export gradvy_track() instead of Engine.track(): it writes
+//   the strings as UTF-8 into wasm memory it reuses, where Embind would
+//   measure, malloc, encode, copy and free each of the three on every call.
 // - Results that are documents (Outcome<T>, stats, consent, ranking, ...) are
 //   built as JSON text in C++ and turned into a JS object with ONE
 //   JSON.parse call, instead of one boundary crossing per property.
 // - Embeddings arrive as a pointer into the wasm heap (the host copied its
 //   Float32Array there once); the core copies them into its candidate cache.
 #include <emscripten/bind.h>
+#include <emscripten/em_macros.h>
 #include <emscripten/val.h>
 
 #include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -68,13 +73,18 @@ class JsEngine {
  public:
   explicit JsEngine(std::unique_ptr<gradvy::Engine> engine) : engine_(std::move(engine)) {}
 
-  int track(const std::string& type, const std::string& props, const std::string& ctx, double now) {
+  int track(std::string_view type, std::string_view props, std::string_view ctx, double now) {
     std::int64_t ms;
     if (!to_ms(now, ms)) return remember(bad_time());
     auto result = engine_->track(type, props, ctx, ms);
     if (!result.ok()) return remember(result.status());
     return *result;
   }
+  int track_strings(const std::string& type, const std::string& props, const std::string& ctx, double now) {
+    return track(type, props, ctx, now);
+  }
+  // What gradvy_track() takes as `engine`; valid until the handle's delete().
+  std::uintptr_t address() const { return reinterpret_cast<std::uintptr_t>(this); }
 
   val last_error() const {
     val out = val::object();
@@ -309,6 +319,15 @@ val factor_names() {
 
 }  // namespace
 
+// Engine.track() over UTF-8 bytes the host placed in wasm memory: integers and
+// one double cross, nothing is allocated for the call. Same result and
+// lastError() as Engine.track(); `engine` is Engine.address().
+extern "C" EMSCRIPTEN_KEEPALIVE int gradvy_track(std::uintptr_t engine, const char* type, std::size_t type_len,
+                                                 const char* props, std::size_t props_len, const char* ctx,
+                                                 std::size_t ctx_len, double now_ms) {
+  return reinterpret_cast<JsEngine*>(engine)->track({type, type_len}, {props, props_len}, {ctx, ctx_len}, now_ms);
+}
+
 EMSCRIPTEN_BINDINGS(gradvy) {
   using namespace emscripten;
   function("version", &version);
@@ -320,7 +339,8 @@ EMSCRIPTEN_BINDINGS(gradvy) {
   constant("TRACK_AGGREGATED", gradvy::kTrackAggregated);
 
   class_<JsEngine>("Engine")
-      .function("track", &JsEngine::track)
+      .function("track", &JsEngine::track_strings)
+      .function("address", &JsEngine::address)
       .function("lastError", &JsEngine::last_error)
       .function("takeBatch", &JsEngine::take_batch)
       .function("ack", &JsEngine::ack)

@@ -362,6 +362,8 @@ export interface Engine {
    *  Returns >= 0: TRACK_* bits (0 = not kept: counted as dropped.no_consent, or dropped.local_only);
    *  < 0: refused whole, nothing stored; code and message in lastError(). */
   track(type: string, propsJson: string, ctxJson: string, nowMs: number): TrackResult;
+  /** The engine's address in wasm memory, for the module's `_gradvy_track` (valid until delete()). */
+  address(): number;
   /** The error of the last failed call (track or any Outcome-returning call). */
   lastError(): ErrorInfo;
 
@@ -439,6 +441,12 @@ export interface GradvyCoreModule {
   /** Limits the core enforces (max candidates per rerank, max dimension, ...). */
   limits(): { max_candidates: number; max_dimension: number; max_event_bytes: number };
 
+  /** Engine.track() over UTF-8 the host wrote into wasm memory (no Embind string conversions):
+   *  engine = Engine.address(); each string is (ptr, byte length), a length of 0 may have ptr 0.
+   *  Same result as track(); on < 0 read lastError(). Bytes that are not UTF-8 are refused
+   *  (invalid_json, invalid_event), never stored; TextEncoder writes a lone surrogate as U+FFFD. */
+  _gradvy_track(engine: number, typePtr: number, typeBytes: number, propsPtr: number, propsBytes: number,
+    ctxPtr: number, ctxBytes: number, nowMs: number): TrackResult;
   _malloc(bytes: number): number;
   _free(ptr: number): void;
   HEAPF32: Float32Array;

@@ -43,6 +43,7 @@ import { IndexedDbStore } from "./storage/indexeddb.js";
 import { MemoryStore } from "./storage/memory.js";
 import type { SnapshotStore } from "./storage/store.js";
 import { HttpTransport } from "./transport/http.js";
+import { WasmTrack } from "./wasm-track.js";
 import type { DeliveryOutcome } from "./transport/status.js";
 import type {
   CandidateInput,
@@ -113,6 +114,8 @@ export async function createPersonalizer(options: PersonalizerOptions = {}): Pro
 export class Personalizer {
   private readonly core: GradvyCoreModule;
   private readonly engine: Engine;
+  /** The engine's track() without Embind string conversions (the hot path). */
+  private readonly wasmTrack: WasmTrack;
   private readonly options: PersonalizerOptions;
   private readonly now: () => number;
   private readonly ns: string;
@@ -154,6 +157,7 @@ export class Personalizer {
   private constructor(core: GradvyCoreModule, engine: Engine, store: SnapshotStore, options: PersonalizerOptions, configJson: string) {
     this.core = core;
     this.engine = engine;
+    this.wasmTrack = new WasmTrack(core, engine);
     this.store = store;
     this.options = options;
     this.configJson = configJson;
@@ -744,7 +748,9 @@ export class Personalizer {
   track(type: string, props: Record<string, unknown> = {}, context?: EventContext): TrackOutcome {
     this.alive();
     const ctx = context ? JSON.stringify(context) : this.context();
-    const r = this.engine.track(type, JSON.stringify(props), ctx, this.now());
+    const propsJson = JSON.stringify(props) as string | undefined;
+    if (typeof type !== "string" || propsJson === undefined) throw badTrackArguments(type);
+    const r = this.wasmTrack.track(type, propsJson, ctx, this.now());
     if (r < 0) {
       const err = this.engine.lastError();
       throw new PersonalizeError(err.code, err.message);
@@ -1004,6 +1010,7 @@ export class Personalizer {
     this.listeners.clear();
     this.releaseRecord?.();
     this.store.close();
+    this.wasmTrack.free();
     this.engine.delete();
   }
 
@@ -1031,6 +1038,13 @@ function withRandomnessOf(snapshot: string, fresh: string): string {
   } catch {
     return snapshot;
   }
+}
+
+/** track() called from plain JS with a non-string type or props JSON.stringify cannot serialise. */
+function badTrackArguments(type: unknown): PersonalizeError {
+  return typeof type !== "string"
+    ? new PersonalizeError("invalid_event", `type: must be a string, got ${typeof type}`)
+    : new PersonalizeError("invalid_json", "props: must be an object JSON.stringify can serialise");
 }
 
 function describe(e: unknown): string {

@@ -1,11 +1,14 @@
 // POST /v1/batch: validate every event with the core, check ownership and
 // consent, store what is allowed atomically and idempotently (rules in handlers.hpp).
 //
-// Hot path: the body is parsed once by the core's allocation-free JSON reader
-// (envelope fields + strict syntax/UTF-8 check), each event's raw text is cut
-// out of the body and handed to gradvy::read_wire_event (the device's own
-// schema code), and that raw text is what storage keeps.
+// Hot path (post_batch_fast): one structural pass cuts the body into the
+// envelope members and each event's raw text; each event is parsed once, by
+// gradvy::read_wire_event (the device's own schema code), and that raw text is
+// what storage keeps. Any batch the fast path cannot accept goes through the
+// whole-body path (post_batch_checked), which words every refusal.
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gradvy/event_wire.hpp"
@@ -32,8 +35,19 @@ std::string at_event(std::size_t index, const std::string& message) {
   return where + "." + message;
 }
 
-// props.course_id / props.action of a course_interaction (already validated).
-void read_interaction_columns(std::string_view text, StoredEvent& e) {
+// props.course_id / props.action of a course_interaction (already validated,
+// so the text is strict JSON without duplicate keys): cut straight out of the
+// text when the names and values are written without escapes (always, for
+// what devices send); anything else goes through the full parser.
+bool plain_string(std::string_view raw, std::string& out) {
+  if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') return false;
+  const std::string_view inner = raw.substr(1, raw.size() - 2);
+  if (inner.find('\\') != std::string_view::npos) return false;
+  out.assign(inner.data(), inner.size());
+  return true;
+}
+
+void parse_interaction_columns(std::string_view text, StoredEvent& e) {
   thread_local gradvy::JsonDocument doc;
   gradvy::JsonLimits limits;
   limits.max_depth = kMaxBodyDepth;
@@ -41,15 +55,130 @@ void read_interaction_columns(std::string_view text, StoredEvent& e) {
   if (!doc.parse(text, limits).ok()) return;
   const std::uint32_t props = doc.find_member(0, "props");
   if (props == 0 || doc.node(props).kind != gradvy::JsonKind::object) return;
-  if (const std::uint32_t c = doc.find_member(props, "course_id"); c != 0) e.item_id = std::string(doc.node(c).text);
-  if (const std::uint32_t a = doc.find_member(props, "action"); a != 0) e.action = std::string(doc.node(a).text);
+  if (const std::uint32_t c = doc.find_member(props, "course_id"); c != 0) e.item_id.assign(doc.node(c).text);
+  if (const std::uint32_t a = doc.find_member(props, "action"); a != 0) e.action.assign(doc.node(a).text);
 }
 
-ApiResponse post_batch(ApiContext& ctx, const std::string& sub, const std::string& body, std::int64_t now_ms) {
-  const std::size_t bad_utf8 = first_invalid_utf8(body);
-  if (bad_utf8 != std::string::npos) {
-    return error_response(400, "invalid_utf8", "body: invalid UTF-8 at byte " + std::to_string(bad_utf8));
+void read_interaction_columns(std::string_view text, StoredEvent& e) {
+  const auto props = find_top_level_member(text, "props");
+  if (props) {
+    const auto course = find_top_level_member(*props, "course_id");
+    const auto action = find_top_level_member(*props, "action");
+    if (course && action && plain_string(*course, e.item_id) && plain_string(*action, e.action)) return;
   }
+  parse_interaction_columns(text, e);
+}
+
+// {"batch_id":…,"accepted":…,"duplicates":…,"refused":…,"refused_ids":[…]}
+// written directly: this reply goes out for every batch.
+std::string batch_reply(std::string_view batch_id, const StoreBatchResult& result,
+                        const std::vector<std::string>& refused_ids) {
+  std::string out;
+  out.reserve(128 + refused_ids.size() * 40);
+  out += "{\"batch_id\":";
+  append_json_string(out, batch_id);
+  out += ",\"accepted\":";
+  out += std::to_string(result.accepted);
+  out += ",\"duplicates\":";
+  out += std::to_string(result.duplicates);
+  out += ",\"refused\":";
+  out += std::to_string(refused_ids.size());
+  out += ",\"refused_ids\":[";
+  for (std::size_t i = 0; i < refused_ids.size(); ++i) {
+    if (i > 0) out += ',';
+    append_json_string(out, refused_ids[i]);
+  }
+  out += "]}";
+  return out;
+}
+
+// The rows of the batch being handled on this worker thread. Reused, so its
+// strings keep their capacity and a steady stream of batches allocates
+// nothing of ours for them.
+thread_local std::vector<StoredEvent> t_rows;
+
+// A rare huge batch must not pin its memory in every worker thread it
+// visited: only typical batches' buffers are kept for reuse.
+void release_rows_if_large(std::vector<StoredEvent>& rows) {
+  constexpr std::size_t kKeepRows = 256;
+  constexpr std::size_t kKeepJsonBytes = 256 * 1024;
+  std::size_t bytes = 0;
+  for (const auto& row : rows) bytes += row.json.capacity();
+  if (rows.size() > kKeepRows || bytes > kKeepJsonBytes) std::vector<StoredEvent>().swap(rows);
+}
+
+// Validates every event with the core and fills `stored`; the error response
+// on the first bad event.
+std::optional<ApiResponse> build_rows(const ApiContext& ctx, const std::string& sub,
+                                      const std::vector<std::string_view>& raw, std::vector<StoredEvent>& stored) {
+  gradvy::WireLimits wire_limits;
+  wire_limits.max_event_bytes = ctx.config.max_event_bytes;
+  stored.resize(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    auto event = gradvy::read_wire_event(raw[i], wire_limits);
+    if (!event.ok()) {
+      if (event.code() == gradvy::ErrorCode::event_too_large) {
+        return error_response(413, "event_too_large", at_event(i, event.message()));
+      }
+      return error_response(400, "invalid_event", at_event(i, event.message()));
+    }
+    if (event->user_id != sub) {
+      return error_response(403, "user_mismatch", "events[" + std::to_string(i) + "].user_id: must equal the token's subject");
+    }
+    StoredEvent& se = stored[i];
+    se.id.swap(event->id);
+    se.type.swap(event->type_name);
+    se.ts = event->ts;
+    se.seq = static_cast<std::int64_t>(event->seq);
+    se.session_id.swap(event->session_id);
+    se.purpose.assign(gradvy::to_string(event->purpose));
+    se.json.assign(raw[i].data(), raw[i].size());
+    se.item_id.clear();
+    se.action.clear();
+    if (event->type == gradvy::EventType::course_interaction) read_interaction_columns(raw[i], se);
+  }
+  return std::nullopt;
+}
+
+// Consent filter, the atomic store and the 200 reply.
+ApiResponse store_rows(ApiContext& ctx, const std::string& sub, const BatchInfo& info, std::vector<StoredEvent>& stored) {
+  // Consent: the latest server-side record per purpose (see handlers.hpp).
+  const std::map<std::string, ConsentRow> latest = ctx.storage.latest_consent(sub);
+  std::vector<std::string> refused_ids;
+  if (!latest.empty()) {
+    const std::string_view essential = gradvy::to_string(gradvy::Purpose::essential);
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+      const auto record = latest.find(stored[i].purpose);
+      const bool denied = stored[i].purpose != essential && record != latest.end() && !record->second.granted;
+      if (denied) {
+        refused_ids.push_back(stored[i].id);
+      } else {
+        if (kept != i) std::swap(stored[kept], stored[i]);
+        ++kept;
+      }
+    }
+    stored.resize(kept);
+  }
+
+  const StoreBatchResult result = ctx.storage.store_batch(info, stored);
+  ctx.metrics.add_events(static_cast<std::uint64_t>(result.accepted), static_cast<std::uint64_t>(result.duplicates),
+                         refused_ids.size());
+  ApiResponse reply;
+  reply.status = 200;
+  reply.body = batch_reply(info.batch_id, result, refused_ids);
+  return reply;
+}
+
+bool is_sent_at(const gradvy::JsonNode& n) {
+  const double v = n.number;
+  return n.kind == gradvy::JsonKind::number && v >= 0 && v <= 9007199254740991.0 &&
+         v == static_cast<double>(static_cast<std::int64_t>(v));
+}
+
+// The whole-body path: parse everything, then check in a fixed order, so
+// every refusal has one exact status and message. Handles any body.
+ApiResponse post_batch_checked(ApiContext& ctx, const std::string& sub, const std::string& body, std::int64_t now_ms) {
   thread_local gradvy::JsonDocument doc;
   gradvy::JsonLimits limits;
   limits.max_depth = kMaxBodyDepth;
@@ -68,9 +197,7 @@ ApiResponse post_batch(ApiContext& ctx, const std::string& sub, const std::strin
     return error_response(400, "invalid_batch", "device_id: must be a string of 1..128 bytes");
   }
   const std::uint32_t sent_at = doc.find_member(0, "sent_at");
-  const double sent_at_value = sent_at ? doc.node(sent_at).number : -1;
-  if (sent_at == 0 || doc.node(sent_at).kind != gradvy::JsonKind::number || !(sent_at_value >= 0) ||
-      sent_at_value > 9007199254740991.0 || sent_at_value != static_cast<double>(static_cast<std::int64_t>(sent_at_value))) {
+  if (sent_at == 0 || !is_sent_at(doc.node(sent_at))) {
     return error_response(400, "invalid_batch", "sent_at: must be a non-negative integer (ms since epoch)");
   }
   const std::uint32_t events = doc.find_member(0, "events");
@@ -89,7 +216,7 @@ ApiResponse post_batch(ApiContext& ctx, const std::string& sub, const std::strin
   info.user_id = sub;
   info.batch_id = std::string(doc.node(batch_id).text);
   info.device_id = std::string(doc.node(device_id).text);
-  info.sent_at = static_cast<std::int64_t>(sent_at_value);
+  info.sent_at = static_cast<std::int64_t>(doc.node(sent_at).number);
   info.received_at = now_ms;
 
   // The body parsed as JSON, so the scanner's job is only to cut; a body whose
@@ -99,58 +226,62 @@ ApiResponse post_batch(ApiContext& ctx, const std::string& sub, const std::strin
   if (raw.size() != count) {
     return error_response(400, "invalid_batch", "events: member name must be written without escapes");
   }
+  if (auto error = build_rows(ctx, sub, raw, t_rows)) return std::move(*error);
+  return store_rows(ctx, sub, info, t_rows);
+}
 
-  gradvy::WireLimits wire_limits;
-  wire_limits.max_event_bytes = ctx.config.max_event_bytes;
-  std::vector<StoredEvent> stored;
-  stored.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    auto event = gradvy::read_wire_event(raw[i], wire_limits);
-    if (!event.ok()) {
-      if (event.code() == gradvy::ErrorCode::event_too_large) {
-        return error_response(413, "event_too_large", at_event(i, event.message()));
-      }
-      return error_response(400, "invalid_event", at_event(i, event.message()));
-    }
-    if (event->user_id != sub) {
-      return error_response(403, "user_mismatch", "events[" + std::to_string(i) + "].user_id: must equal the token's subject");
-    }
-    StoredEvent se;
-    se.id = std::move(event->id);
-    se.type = std::move(event->type_name);
-    se.ts = event->ts;
-    se.seq = static_cast<std::int64_t>(event->seq);
-    se.session_id = std::move(event->session_id);
-    se.purpose = std::string(gradvy::to_string(event->purpose));
-    se.json = std::string(raw[i]);
-    if (event->type == gradvy::EventType::course_interaction) read_interaction_columns(raw[i], se);
-    stored.push_back(std::move(se));
+// The fast path for a well-formed batch: one structural pass cuts the body
+// (slice_batch_body), each event is parsed once (by the core's validator) and
+// the small envelope members by JsonDocument, instead of parsing the whole
+// body first and every event again. It only ever answers for a batch that
+// post_batch_checked would accept the same way: anything unusual or invalid
+// returns nullopt and the checked path words the refusal.
+std::optional<ApiResponse> post_batch_fast(ApiContext& ctx, const std::string& sub, const std::string& body,
+                                           std::int64_t now_ms) {
+  thread_local BatchBodySlices slices;
+  if (!slice_batch_body(body, slices) || !slices.has_events || slices.events.empty() ||
+      slices.events.size() > ctx.config.max_events_per_batch) {
+    return std::nullopt;
   }
-
-  // Consent: the latest server-side record per purpose (see handlers.hpp).
-  const std::map<std::string, ConsentRow> latest = ctx.storage.latest_consent(sub);
-  nlohmann::json refused_ids = nlohmann::json::array();
-  if (!latest.empty()) {
-    std::vector<StoredEvent> allowed;
-    allowed.reserve(stored.size());
-    for (auto& e : stored) {
-      const auto record = latest.find(e.purpose);
-      const bool denied = e.purpose != gradvy::to_string(gradvy::Purpose::essential) && record != latest.end() &&
-                          !record->second.granted;
-      if (denied) refused_ids.push_back(e.id);
-      else allowed.push_back(std::move(e));
+  thread_local gradvy::JsonDocument member;
+  BatchInfo info;
+  bool has_batch_id = false, has_device_id = false, has_sent_at = false;
+  for (const auto& [name, value] : slices.members) {
+    gradvy::JsonLimits limits;
+    limits.max_depth = kMaxBodyDepth - 1;  // the body object is one level
+    limits.max_bytes = value.size() + 1;
+    if (!member.parse(value, limits).ok()) return std::nullopt;
+    const gradvy::JsonNode& node = member.root();
+    if (name == "batch_id") {
+      if (!is_id(node)) return std::nullopt;
+      info.batch_id.assign(node.text);
+      has_batch_id = true;
+    } else if (name == "device_id") {
+      if (!is_id(node)) return std::nullopt;
+      info.device_id.assign(node.text);
+      has_device_id = true;
+    } else if (name == "sent_at") {
+      if (!is_sent_at(node)) return std::nullopt;
+      info.sent_at = static_cast<std::int64_t>(node.number);
+      has_sent_at = true;
     }
-    stored.swap(allowed);
   }
+  if (!has_batch_id || !has_device_id || !has_sent_at) return std::nullopt;
+  if (build_rows(ctx, sub, slices.events, t_rows)) return std::nullopt;
+  info.user_id = sub;
+  info.received_at = now_ms;
+  return store_rows(ctx, sub, info, t_rows);
+}
 
-  const StoreBatchResult result = ctx.storage.store_batch(info, stored);
-  ctx.metrics.add_events(static_cast<std::uint64_t>(result.accepted), static_cast<std::uint64_t>(result.duplicates),
-                         refused_ids.size());
-  return json_response(200, {{"batch_id", info.batch_id},
-                             {"accepted", result.accepted},
-                             {"duplicates", result.duplicates},
-                             {"refused", refused_ids.size()},
-                             {"refused_ids", std::move(refused_ids)}});
+ApiResponse post_batch(ApiContext& ctx, const std::string& sub, const std::string& body, std::int64_t now_ms) {
+  const std::size_t bad_utf8 = first_invalid_utf8(body);
+  if (bad_utf8 != std::string::npos) {
+    return error_response(400, "invalid_utf8", "body: invalid UTF-8 at byte " + std::to_string(bad_utf8));
+  }
+  std::optional<ApiResponse> fast = post_batch_fast(ctx, sub, body, now_ms);
+  ApiResponse r = fast ? std::move(*fast) : post_batch_checked(ctx, sub, body, now_ms);
+  release_rows_if_large(t_rows);
+  return r;
 }
 
 }  // namespace

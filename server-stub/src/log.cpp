@@ -4,6 +4,8 @@
 #include <ctime>
 #include <string>
 
+#include "gradvy_sync/http_response.hpp"
+
 namespace gradvy_sync {
 
 std::string_view to_string(LogLevel level) {
@@ -51,8 +53,30 @@ void JsonLog::write(LogLevel level, std::string_view msg, const nlohmann::json& 
   // replace: a log line must never throw on odd bytes from a request.
   std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   text += '\n';
+  emit(text);
+}
+
+void JsonLog::write_members(LogLevel level, std::string_view msg, std::string_view members) {
+  if (!enabled(level)) return;
+  std::string text;
+  text.reserve(96 + msg.size() + members.size());
+  text += "{\"ts\":\"";
+  text += iso8601_now();
+  text += "\",\"level\":\"";
+  text += to_string(level);
+  text += "\",\"msg\":";
+  append_json_string(text, msg);
+  if (!members.empty()) {
+    text += ',';
+    text += members;
+  }
+  text += "}\n";
+  emit(text);
+}
+
+void JsonLog::emit(const std::string& line) {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::fwrite(text.data(), 1, text.size(), out_);
+  std::fwrite(line.data(), 1, line.size(), out_);
   std::fflush(out_);
 }
 

@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <random>
 #include <string>
 
 #include "gradvy_sync/auth_token.hpp"
+#include "gradvy_sync/verified_token_cache.hpp"
 
 namespace gradvy_sync {
 
@@ -15,20 +17,30 @@ namespace {
 
 // Per-request bookkeeping. cpp-httplib runs pre-routing, the handler, the
 // error handler and the logger of one request on the same worker thread.
+// Reset by clearing, so its strings keep their capacity across requests.
 struct RequestState {
   bool active = false;
   std::chrono::steady_clock::time_point start;
   std::string request_id;
-  std::string route;
+  const char* route = "unmatched";
   std::string sub;
   std::string error_code;
+  std::string log_members;  // the request log line is built here
+
+  void reset() {
+    active = false;
+    request_id.clear();
+    route = "unmatched";
+    sub.clear();
+    error_code.clear();
+  }
 };
 thread_local RequestState t_request;
 
 const char* const kRoutes[] = {"/v1/batch", "/v1/candidates", "/v1/consent", "/v1/me/export",
                                "/v1/me",    "/v1/aggregates", "/healthz",    "/metrics"};
 
-std::string route_label(const std::string& path) {
+const char* route_label(const std::string& path) {
   for (const char* r : kRoutes) {
     if (path == r) return r;
   }
@@ -60,18 +72,25 @@ std::string error_code_of(const std::string& body) {
   return c != e->end() && c->is_string() ? c->get<std::string>() : std::string();
 }
 
-void apply(const ApiResponse& r, httplib::Response& res) {
+// Takes the response by value so the body moves into httplib's response
+// (set_content would copy it).
+void apply(ApiResponse r, httplib::Response& res) {
   res.status = r.status;
   for (const auto& [k, v] : r.headers) res.set_header(k.c_str(), v);
-  if (!r.body.empty()) res.set_content(r.body, r.content_type.c_str());
   if (r.status >= 400) t_request.error_code = error_code_of(r.body);
+  if (!r.body.empty()) {
+    res.body = std::move(r.body);
+    res.headers.erase("Content-Type");
+    res.set_header("Content-Type", r.content_type);
+  }
 }
 
 using AuthedFn = std::function<ApiResponse(const std::string& sub)>;
 
-ApiResponse run_authed(RouteDeps& deps, const httplib::Request& req, bool json_body, const AuthedFn& fn) {
+ApiResponse run_authed(RouteDeps& deps, VerifiedTokenCache& tokens, const httplib::Request& req, bool json_body,
+                       const AuthedFn& fn) {
   const std::int64_t now_ms = deps.now_ms();
-  const TokenCheck token = verify_bearer(req.get_header_value("Authorization"), deps.api.config.secret, now_ms / 1000);
+  const TokenCheck token = tokens.verify(req.get_header_value("Authorization"), now_ms / 1000);
   if (!token.ok()) {
     ApiResponse r = error_response(401, token_error_code(token.error), token.message);
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -108,9 +127,10 @@ ApiResponse run_authed(RouteDeps& deps, const httplib::Request& req, bool json_b
 
 void install_routes(httplib::Server& server, RouteDeps& deps) {
   RouteDeps* d = &deps;
+  auto tokens = std::make_shared<VerifiedTokenCache>(deps.api.config.secret);
 
   server.set_pre_routing_handler([d](const httplib::Request& req, httplib::Response& res) {
-    t_request = RequestState{};
+    t_request.reset();
     t_request.active = true;
     t_request.start = std::chrono::steady_clock::now();
     const std::string client_id = req.get_header_value("X-Request-Id");
@@ -121,9 +141,9 @@ void install_routes(httplib::Server& server, RouteDeps& deps) {
     return httplib::Server::HandlerResponse::Unhandled;
   });
 
-  auto authed = [d](bool json_body, std::function<ApiResponse(const httplib::Request&, const std::string&)> fn) {
-    return [d, json_body, fn](const httplib::Request& req, httplib::Response& res) {
-      apply(run_authed(*d, req, json_body, [&](const std::string& sub) { return fn(req, sub); }), res);
+  auto authed = [d, tokens](bool json_body, std::function<ApiResponse(const httplib::Request&, const std::string&)> fn) {
+    return [d, tokens, json_body, fn](const httplib::Request& req, httplib::Response& res) {
+      apply(run_authed(*d, *tokens, req, json_body, [&](const std::string& sub) { return fn(req, sub); }), res);
     };
   };
 
@@ -225,18 +245,38 @@ void install_routes(httplib::Server& server, RouteDeps& deps) {
     if (tracked) d->api.metrics.request_finished();
     const LogLevel level = res.status >= 500 ? LogLevel::error : LogLevel::info;
     if (d->log.enabled(level)) {
-      nlohmann::json fields = {{"route", route},
-                               {"method", req.method},
-                               {"status", res.status},
-                               {"latency_ms", seconds * 1000.0},
-                               {"request_id", t_request.request_id},
-                               {"bytes_in", req.body.size()}};
-      if (route == "unmatched") fields["path"] = req.path.substr(0, 200);
-      if (!t_request.sub.empty()) fields["sub"] = t_request.sub;
-      if (!t_request.error_code.empty()) fields["error_code"] = t_request.error_code;
-      d->log.write(level, "request", fields);
+      // Written by hand: this line goes out for every request.
+      std::string& m = t_request.log_members;
+      m.clear();
+      char number[32];
+      m += "\"route\":";
+      append_json_string(m, route);
+      m += ",\"method\":";
+      append_json_string(m, req.method);
+      m += ",\"status\":";
+      m += std::to_string(res.status);
+      std::snprintf(number, sizeof number, "%.3f", seconds * 1000.0);
+      m += ",\"latency_ms\":";
+      m += number;
+      m += ",\"request_id\":";
+      append_json_string(m, t_request.request_id);
+      m += ",\"bytes_in\":";
+      m += std::to_string(req.body.size());
+      if (route == "unmatched") {
+        m += ",\"path\":";
+        append_json_string(m, std::string_view(req.path).substr(0, 200));
+      }
+      if (!t_request.sub.empty()) {
+        m += ",\"sub\":";
+        append_json_string(m, t_request.sub);
+      }
+      if (!t_request.error_code.empty()) {
+        m += ",\"error_code\":";
+        append_json_string(m, t_request.error_code);
+      }
+      d->log.write_members(level, "request", m);
     }
-    t_request = RequestState{};
+    t_request.reset();
   });
 }
 

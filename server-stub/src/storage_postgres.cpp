@@ -17,7 +17,6 @@
 #include "gradvy_sync/storage_backends.hpp"
 
 namespace gradvy_sync {
-namespace {
 
 // Schema migrations, in order; migration i brings the schema to version i + 1.
 const std::vector<std::string>& postgres_migrations() {
@@ -85,9 +84,24 @@ CREATE TABLE meta (
   value TEXT NOT NULL
 );
 )sql",
+      // Version 2 (as in the SQLite backend): an event's dedupe key is
+      // (user_id, ts, event_id), so a learner's new events land together at
+      // the end of their range instead of at random places of an index on
+      // random UUIDs; that key also serves learner+time lookups. Interactions
+      // get a time-ordered covering index instead of one per item.
+      R"sql(
+ALTER TABLE events DROP CONSTRAINT events_user_id_event_id_key;
+ALTER TABLE events ADD CONSTRAINT events_user_id_ts_event_id_key UNIQUE (user_id, ts, event_id);
+DROP INDEX events_user_ts;
+DROP INDEX events_item_ts;
+CREATE INDEX events_interactions ON events (ts, id, item_id, user_id, action, type)
+  WHERE item_id IS NOT NULL AND type = 'course_interaction';
+)sql",
   };
   return steps;
 }
+
+namespace {
 
 // Serializes migrations of every gradvy-sync instance on one database
 // (transaction-scoped, released at COMMIT). Arbitrary constant: "gradvy" + 1.
@@ -103,7 +117,7 @@ const std::vector<std::pair<const char*, const char*>>& prepared_statements() {
        " FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::text[],"
        " $11::text[], $12::text[]) AS e(event_id, type, ts, purpose, session_id, seq, item_id, action, body)"
        " ORDER BY e.event_id"
-       " ON CONFLICT (user_id, event_id) DO NOTHING"},
+       " ON CONFLICT (user_id, ts, event_id) DO NOTHING"},
       {"insert_batch",
        "INSERT INTO batches (user_id, batch_id, device_id, sent_at, received_at, event_count, accepted, duplicates)"
        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id, batch_id) DO NOTHING"},

@@ -21,7 +21,6 @@
 #include "gradvy_sync/storage_backends.hpp"
 
 namespace gradvy_sync {
-namespace {
 
 // Schema migrations, in order; migration i brings the schema to version i + 1.
 // Same tables, columns and constraints as the PostgreSQL backend.
@@ -90,9 +89,47 @@ CREATE TABLE meta (
   value TEXT NOT NULL
 );
 )sql",
+      // Version 2: cheaper ingestion. An event's dedupe key becomes (user_id,
+      // ts, event_id): a learner's new events land next to each other at the
+      // end of their range (device clocks move forward) instead of at random
+      // places of an index on random UUIDs, which dirtied one page per event.
+      // The same key serves the learner+time lookups, so events_user_ts goes;
+      // interactions get a time-ordered covering index (appended to, not
+      // scattered over one insertion point per item) for popularity and
+      // embeddings. SQLite cannot drop a table constraint: the table is rebuilt.
+      R"sql(
+CREATE TABLE events_v2 (
+  id          INTEGER PRIMARY KEY,
+  user_id     TEXT    NOT NULL CHECK (length(user_id) > 0),
+  event_id    TEXT    NOT NULL CHECK (length(event_id) > 0),
+  type        TEXT    NOT NULL,
+  ts          INTEGER NOT NULL,
+  purpose     TEXT    NOT NULL CHECK (purpose IN ('essential', 'analytics', 'personalization',
+                                   'marketing', 'social_integration', 'external_enrichment')),
+  session_id  TEXT    NOT NULL,
+  seq         INTEGER NOT NULL,
+  item_id     TEXT,
+  action      TEXT,
+  batch_id    TEXT    NOT NULL,
+  received_at INTEGER NOT NULL,
+  body        TEXT    NOT NULL,
+  UNIQUE (user_id, ts, event_id)
+);
+INSERT INTO events_v2 (id, user_id, event_id, type, ts, purpose, session_id, seq, item_id, action, batch_id,
+                       received_at, body)
+  SELECT id, user_id, event_id, type, ts, purpose, session_id, seq, item_id, action, batch_id, received_at, body
+  FROM events ORDER BY id;
+DROP TABLE events;
+ALTER TABLE events_v2 RENAME TO events;
+CREATE INDEX events_ts ON events (ts);
+CREATE INDEX events_interactions ON events (ts, id, item_id, user_id, action, type)
+  WHERE item_id IS NOT NULL AND type = 'course_interaction';
+)sql",
   };
   return steps;
 }
+
+namespace {
 
 // A prepared statement borrowed from a connection's cache; reset when done.
 class Statement {
@@ -216,10 +253,35 @@ class ReadTransaction {
   Connection& conn_;
 };
 
-const char* kInsertEvent =
-    "INSERT INTO events (user_id, event_id, type, ts, purpose, session_id, seq, item_id, action,"
-    " batch_id, received_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-    " ON CONFLICT (user_id, event_id) DO NOTHING";
+// Events go in as multi-row INSERTs (one statement per up to kRowsPerInsert
+// events, not one per event): ?1 user_id, ?2 batch_id, ?3 received_at, then
+// kEventParams per row.
+constexpr std::size_t kRowsPerInsert = 64;
+constexpr int kEventParams = 9;
+
+// The INSERT for `rows` events (1..kRowsPerInsert); the text lives for the
+// whole process, so it can key the connection's statement cache.
+const char* insert_events_sql(std::size_t rows) {
+  static const std::vector<std::string> texts = [] {
+    std::vector<std::string> out(kRowsPerInsert + 1);
+    for (std::size_t n = 1; n <= kRowsPerInsert; ++n) {
+      std::string sql =
+          "INSERT INTO events (user_id, event_id, type, ts, purpose, session_id, seq, item_id, action,"
+          " batch_id, received_at, body) VALUES ";
+      for (std::size_t row = 0; row < n; ++row) {
+        const int p = 4 + static_cast<int>(row) * kEventParams;
+        if (row > 0) sql += ',';
+        sql += "(?1";
+        for (int column = 0; column < 8; ++column) sql += ",?" + std::to_string(p + column);
+        sql += ",?2,?3,?" + std::to_string(p + 8) + ')';
+      }
+      sql += " ON CONFLICT (user_id, ts, event_id) DO NOTHING";
+      out[n] = std::move(sql);
+    }
+    return out;
+  }();
+  return texts[rows].c_str();
+}
 const char* kInsertBatch =
     "INSERT INTO batches (user_id, batch_id, device_id, sent_at, received_at, event_count, accepted,"
     " duplicates) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (user_id, batch_id) DO NOTHING";
@@ -243,10 +305,14 @@ nlohmann::json parse_stored(const std::string& text) {
 }
 
 // Per-process SQLite settings, before the first connection: no global
-// memory statistics (they take a global mutex on every allocation).
+// memory statistics (they take a global mutex on every allocation), and the
+// page cache layer that keeps COMMIT from scanning the whole cache.
 void configure_sqlite_once() {
   static std::once_flag once;
-  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  std::call_once(once, [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    install_sqlite_page_cache();
+  });
 }
 
 // WAL size (pages) at which the background checkpointer is woken, and at
@@ -319,20 +385,23 @@ class SqliteStorage final : public Storage {
     StoreBatchResult result;
     write([&](Connection& conn) {
       std::int64_t accepted = 0;
-      for (const auto& event : *rows) {
-        auto stmt = conn.prepare(kInsertEvent);
-        stmt.bind(1, batch.user_id)
-            .bind(2, event.id)
-            .bind(3, event.type)
-            .bind(4, event.ts)
-            .bind(5, event.purpose)
-            .bind(6, event.session_id)
-            .bind(7, event.seq)
-            .bind_text_or_null(8, event.item_id)
-            .bind_text_or_null(9, event.action)
-            .bind(10, batch.batch_id)
-            .bind(11, batch.received_at)
-            .bind(12, event.json);
+      for (std::size_t first = 0; first < rows->size(); first += kRowsPerInsert) {
+        const std::size_t count = std::min(kRowsPerInsert, rows->size() - first);
+        auto stmt = conn.prepare(insert_events_sql(count));
+        stmt.bind(1, batch.user_id).bind(2, batch.batch_id).bind(3, batch.received_at);
+        for (std::size_t row = 0; row < count; ++row) {
+          const auto& event = (*rows)[first + row];
+          const int p = 4 + static_cast<int>(row) * kEventParams;
+          stmt.bind(p, event.id)
+              .bind(p + 1, event.type)
+              .bind(p + 2, event.ts)
+              .bind(p + 3, event.purpose)
+              .bind(p + 4, event.session_id)
+              .bind(p + 5, event.seq)
+              .bind_text_or_null(p + 6, event.item_id)
+              .bind_text_or_null(p + 7, event.action)
+              .bind(p + 8, event.json);
+        }
         stmt.run();
         accepted += stmt.changes();
       }
@@ -708,14 +777,21 @@ class SqliteStorage final : public Storage {
         }
         return;
       }
+      // A job alone in its group needs no SAVEPOINT: its failure rolls back
+      // the whole transaction, which holds nothing else.
+      const bool alone = group.size() == 1;
       for (auto* member : group) {
         if (member->error) continue;
         try {
-          writer_->exec("SAVEPOINT job");
+          if (!alone) writer_->exec("SAVEPOINT job");
           member->body(*writer_);
-          writer_->exec("RELEASE job");
+          if (!alone) writer_->exec("RELEASE job");
         } catch (...) {
           member->error = std::current_exception();
+          if (alone) {
+            rollback_quietly();
+            return;
+          }
           if (sqlite3_get_autocommit(writer_->handle())) {
             transaction_lost = true;
             break;

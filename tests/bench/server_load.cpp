@@ -8,17 +8,26 @@
 //    connection) back to back for --seconds; prints events/s accepted and
 //    p50/p99 request latency. The server runs with its durable defaults
 //    (SQLite WAL: acknowledged batches survive kill -9, see test_crash_recovery).
+//    The client is a minimal HTTP/1.1 writer over plain sockets (pre-built
+//    requests, ids rewritten in place, no allocation per request), because it
+//    shares the machine's cores with the server and the target includes it.
 // 2. Fixed rate: --rate requests/s (open loop, latency measured from each
 //    request's scheduled send time so a stall is not hidden) for --rate-seconds.
 // 3. In-process cost of the server's per-event work (core validation) so a
 //    bottleneck can be named.
 // PostgreSQL runs when GRADVY_TEST_PG is set (--backend both is the default).
 // Prints `name=value unit` lines; never fails on time.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -47,40 +56,173 @@ struct Options {
   bool only_costs = false;
 };
 
-// A batch body whose ids can be rewritten in place: every UUID's last 12 hex
-// digits are a per-request counter, so each request carries new event ids
-// without building JSON on the load generator's hot path.
+// A batch request whose ids can be rewritten in place: every UUID's last 12
+// hex digits are a per-request counter, so each request carries new event ids
+// without building JSON on the load generator's hot path. `text` is the whole
+// HTTP request (head + body) for the socket client, or only the body for the
+// in-process handler run.
 struct BatchTemplate {
   std::string user;
   std::string token;
-  std::string body;
-  std::vector<std::size_t> id_tails;  // offsets of the 12-hex tails (batch id + event ids)
+  std::string text;
+  std::size_t body_begin = 0;
+  std::vector<std::size_t> id_tails;  // offsets in `text` of the 12-hex tails (batch id + event ids)
+  std::vector<std::size_t> ts_digits;  // offsets in `text` of each event's 13-digit "ts"
+
+  std::string_view body() const { return std::string_view(text).substr(body_begin); }
 
   void stamp(std::uint64_t counter) {
     static const char* hex = "0123456789abcdef";
     for (std::size_t k = 0; k < id_tails.size(); ++k) {
       std::uint64_t v = counter * 1024 + k;
       for (int d = 11; d >= 0; --d) {
-        body[id_tails[k] + static_cast<std::size_t>(d)] = hex[v & 15];
+        text[id_tails[k] + static_cast<std::size_t>(d)] = hex[v & 15];
         v >>= 4;
+      }
+    }
+    // Event times follow the clock, as a device's do: storage keys events by
+    // (learner, ts, id), so frozen timestamps would scatter every batch's rows
+    // across the index and measure a pattern no real client produces.
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    for (std::size_t k = 0; k < ts_digits.size(); ++k) {
+      std::uint64_t v = static_cast<std::uint64_t>(now - 1000) + k;
+      for (int d = 12; d >= 0; --d) {
+        text[ts_digits[k] + static_cast<std::size_t>(d)] = static_cast<char>('0' + v % 10);
+        v /= 10;
       }
     }
   }
 };
 
-BatchTemplate make_template(const std::string& user, const std::string& token, int n) {
+// port == 0: body only (in-process use); otherwise a complete keep-alive POST.
+BatchTemplate make_template(const std::string& user, const std::string& token, int n, int port = 0) {
   json batch = gradvy_test::make_batch(user, static_cast<std::size_t>(n), gradvy_test::uuid4());
+  const std::string body = batch.dump();
   BatchTemplate t;
   t.user = user;
   t.token = token;
-  t.body = batch.dump();
+  if (port != 0) {
+    t.text = "POST /v1/batch HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+             "\r\nAuthorization: Bearer " + token +
+             "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  }
+  t.body_begin = t.text.size();
+  t.text += body;
   std::vector<std::string> ids = {batch["batch_id"]};
   for (const auto& e : batch["events"]) ids.push_back(e["id"]);
   for (const auto& id : ids) {
-    const auto pos = t.body.find(id);
+    const auto pos = t.text.find(id, t.body_begin);
     t.id_tails.push_back(pos + 24);  // 8-4-4-4- = 24 characters before the tail
   }
+  for (auto pos = t.text.find("\"ts\":", t.body_begin); pos != std::string::npos;
+       pos = t.text.find("\"ts\":", pos + 5)) {
+    t.ts_digits.push_back(pos + 5);  // 13 digits until the year 2286
+  }
   return t;
+}
+
+// The cheapest client that still speaks real HTTP/1.1 over a keep-alive TCP
+// connection: one write() of a pre-built request, reads into a reused buffer,
+// no allocation per request. The load generator shares the 2 cores with the
+// server, so cpp-httplib's client (header maps, body copies) would be measured
+// as server capacity lost.
+class RawClient {
+ public:
+  explicit RawClient(int port) : port_(port), buffer_(64 * 1024) { connect_now(); }
+  ~RawClient() { close_now(); }
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+
+  // Sends `request` and reads the reply; returns the status (0 on a transport
+  // error, after which the next call reconnects). `body` views the reply body
+  // until the next call.
+  int post(const std::string& request, std::string_view& body) {
+    if (fd_ < 0 && !connect_now()) return 0;
+    if (!write_all(request.data(), request.size())) return fail();
+    std::size_t have = 0, head_end = std::string::npos;
+    while (head_end == std::string::npos) {
+      if (have == buffer_.size()) return fail();
+      const ssize_t n = ::read(fd_, buffer_.data() + have, buffer_.size() - have);
+      if (n <= 0) return fail();
+      have += static_cast<std::size_t>(n);
+      head_end = std::string_view(buffer_.data(), have).find("\r\n\r\n");
+    }
+    const std::string_view head(buffer_.data(), head_end);
+    if (head.size() < 12 || head.compare(0, 5, "HTTP/") != 0) return fail();
+    const int status = std::atoi(head.data() + 9);
+    const std::size_t length = content_length(head);
+    const std::size_t total = head_end + 4 + length;
+    if (total > buffer_.size()) return fail();
+    while (have < total) {
+      const ssize_t n = ::read(fd_, buffer_.data() + have, total - have);
+      if (n <= 0) return fail();
+      have += static_cast<std::size_t>(n);
+    }
+    body = std::string_view(buffer_.data() + head_end + 4, length);
+    if (contains_ci(head, "connection: close")) close_now();
+    return status;
+  }
+
+ private:
+  static bool contains_ci(std::string_view head, std::string_view needle) {
+    for (std::size_t i = 0; i + needle.size() <= head.size(); ++i) {
+      std::size_t k = 0;
+      while (k < needle.size() && std::tolower(static_cast<unsigned char>(head[i + k])) == needle[k]) ++k;
+      if (k == needle.size()) return true;
+    }
+    return false;
+  }
+  static std::size_t content_length(std::string_view head) {
+    constexpr std::string_view kName = "\r\ncontent-length:";
+    for (std::size_t i = 0; i + kName.size() <= head.size(); ++i) {
+      std::size_t k = 0;
+      while (k < kName.size() && std::tolower(static_cast<unsigned char>(head[i + k])) == kName[k]) ++k;
+      if (k == kName.size()) return std::strtoull(head.data() + i + k, nullptr, 10);
+    }
+    return 0;
+  }
+  bool connect_now() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0) return false;
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      close_now();
+      return false;
+    }
+    return true;
+  }
+  void close_now() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  int fail() {
+    close_now();
+    return 0;
+  }
+  bool write_all(const char* p, std::size_t n) {
+    while (n > 0) {
+      const ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL);
+      if (w <= 0) return false;
+      p += w;
+      n -= static_cast<std::size_t>(w);
+    }
+    return true;
+  }
+
+  int port_;
+  int fd_ = -1;
+  std::vector<char> buffer_;
+};
+
+std::uint64_t accepted_of(std::string_view reply) {
+  const auto pos = reply.find("\"accepted\":");
+  return pos == std::string_view::npos ? 0 : std::strtoull(reply.data() + pos + 11, nullptr, 10);
 }
 
 double percentile(std::vector<double>& v, double p) {
@@ -122,7 +264,7 @@ std::vector<std::vector<BatchTemplate>> templates_for(const gradvy_test::SyncSer
   for (int t = 0; t < o.threads; ++t) {
     for (int l = 0; l < o.learners; ++l) {
       const std::string user = "load-" + tag + "-" + std::to_string(t) + "-" + std::to_string(l) + "-" + gradvy_test::random_hex(6);
-      all[static_cast<std::size_t>(t)].push_back(make_template(user, server.token(user), o.batch));
+      all[static_cast<std::size_t>(t)].push_back(make_template(user, server.token(user), o.batch, server.port()));
     }
   }
   return all;
@@ -139,24 +281,22 @@ void throughput_run(gradvy_test::SyncServer& server, const Options& o, const std
   const auto start = std::chrono::steady_clock::now();
   for (int t = 0; t < o.threads; ++t) {
     threads.emplace_back([&, t] {
-      auto c = server.client(30);
+      RawClient c(server.port());
       auto& mine = templates[static_cast<std::size_t>(t)];
       auto& lat = latencies[static_cast<std::size_t>(t)];
+      lat.reserve(1 << 16);
       std::uint64_t counter = static_cast<std::uint64_t>(t) << 36;
       std::size_t next = 0;
+      std::string_view reply;
       while (!stop.load(std::memory_order_relaxed)) {
         BatchTemplate& b = mine[next++ % mine.size()];
         b.stamp(++counter);
         const auto t0 = std::chrono::steady_clock::now();
-        auto r = c.Post("/v1/batch", gradvy_test::auth(b.token), b.body, "application/json");
+        const int status = c.post(b.text, reply);
         lat.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-        ++requests;
-        if (r && r->status == 200) {
-          const auto pos = r->body.find("\"accepted\":");
-          accepted += pos == std::string::npos ? 0 : std::strtoull(r->body.c_str() + pos + 11, nullptr, 10);
-        } else {
-          ++errors;
-        }
+        requests.fetch_add(1, std::memory_order_relaxed);
+        if (status == 200) accepted.fetch_add(accepted_of(reply), std::memory_order_relaxed);
+        else errors.fetch_add(1, std::memory_order_relaxed);
       }
     });
   }
@@ -193,9 +333,11 @@ void fixed_rate_run(gradvy_test::SyncServer& server, const Options& o, const std
   const auto end = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(o.rate_seconds));
   for (int t = 0; t < o.threads; ++t) {
     threads.emplace_back([&, t] {
-      auto c = server.client(30);
+      RawClient c(server.port());
       auto& mine = templates[static_cast<std::size_t>(t)];
       auto& lat = latencies[static_cast<std::size_t>(t)];
+      lat.reserve(static_cast<std::size_t>(o.rate * o.rate_seconds / o.threads) + 16);
+      std::string_view reply;
       std::uint64_t counter = (static_cast<std::uint64_t>(t) << 36) + (1ull << 35);
       // Threads are staggered so the aggregate stream is evenly spaced.
       auto scheduled = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -206,9 +348,9 @@ void fixed_rate_run(gradvy_test::SyncServer& server, const Options& o, const std
         std::this_thread::sleep_until(scheduled);
         BatchTemplate& b = mine[next++ % mine.size()];
         b.stamp(++counter);
-        auto r = c.Post("/v1/batch", gradvy_test::auth(b.token), b.body, "application/json");
+        const int status = c.post(b.text, reply);
         lat.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - scheduled).count());
-        if (!r || r->status != 200) ++errors;
+        if (status != 200) ++errors;
         scheduled += step;
       }
     });
@@ -274,7 +416,7 @@ void per_event_costs(const Options& o) {
   const auto w0 = std::chrono::steady_clock::now();
   for (int r = 0; r < batches; ++r) {
     t.stamp(static_cast<std::uint64_t>(r) + 1);
-    ok += gradvy_sync::handle_post_batch(ctx, "validate-learner", t.body, gradvy_test::now_ms()).status == 200 ? 1 : 0;
+    ok += gradvy_sync::handle_post_batch(ctx, "validate-learner", t.text, gradvy_test::now_ms()).status == 200 ? 1 : 0;
   }
   const double handler_events = static_cast<double>(batches) * o.batch;
   print("server_load.cpu.handler_us_per_event", (thread_cpu_ns() - t0) / handler_events / 1000.0, "us");

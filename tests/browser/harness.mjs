@@ -13,7 +13,7 @@ export const CHROMIUM = process.env.GRADVY_CHROMIUM || '/usr/lib/chromium/chromi
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run'];
 const pagesDir = join(root, 'tests/browser/pages');
-const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.json': 'application/json' };
+const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.html': 'text/html', '.json': 'application/json', '.wasm': 'application/wasm' };
 
 /** Starts gradvy-sync + the page server. fault.fail(n, status, retryAfter) makes the next n /v1/batch answers fail. */
 export async function startStack() {

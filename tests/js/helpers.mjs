@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const distDir = join(root, 'dist');
+// GRADVY_DIST_DIR: test or benchmark a package build other than the shared dist/.
+export const distDir = resolve(root, process.env.GRADVY_DIST_DIR || 'dist');
 export const syncBinary = resolve(root, process.env.GRADVY_SYNC_BINARY || 'build/native-release/server-stub/gradvy-sync');
 export const catalogFile = join(root, 'tests/server/fixtures/catalog.json');
 

@@ -1,5 +1,7 @@
 // Storage behaviour, each test run against SQLite and PostgreSQL.
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -60,6 +62,65 @@ TEST_P(StorageTest, ServersStartingAtOnceOnAFreshDatabaseMigrateItOnce) {
   for (int v = 1; v <= latest_schema_version(); ++v) expected.push_back(v);
   EXPECT_EQ(fresh.schema_versions(), expected);
   EXPECT_EQ(open_storage(fresh.url())->count_events("learner-a"), 6);
+}
+
+// An SQL string literal (test data has no control characters).
+std::string sql_literal(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+TEST_P(StorageTest, UpgradesAVersionOneDatabaseInPlace) {
+  // A database as gradvy-sync with schema version 1 left it, rows included.
+  ScratchDatabase old;
+  std::string why;
+  ASSERT_TRUE(old.create(GetParam(), &why)) << why;
+  const auto page = make_event("learner-a", "ev-1", 1000, "page_view", "analytics", {{"path", "/"}}, 1);
+  const auto enroll = make_event("learner-a", "ev-2", 2000, "course_interaction", "personalization",
+                                 {{"course_id", "c-1"}, {"action", "enroll"}}, 2);
+  std::string sql =
+      "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL);"
+      "INSERT INTO schema_version (version, applied_at) VALUES (1, 0);" +
+      (GetParam() == "sqlite" ? sqlite_migrations() : postgres_migrations()).at(0);
+  for (const auto* event : {&page, &enroll}) {
+    const bool interaction = event->type == "course_interaction";
+    sql += "INSERT INTO events (user_id, event_id, type, ts, purpose, session_id, seq, item_id, action, batch_id,"
+           " received_at, body) VALUES ('learner-a', " +
+           sql_literal(event->id) + ", " + sql_literal(event->type) + ", " + std::to_string(event->ts) + ", " +
+           sql_literal(event->purpose) + ", " + sql_literal(event->session_id) + ", " + std::to_string(event->seq) +
+           ", " + (interaction ? "'c-1', 'enroll'" : "NULL, NULL") + ", 'batch-old', 5000, " +
+           sql_literal(event->json) + ");";
+  }
+  sql += "INSERT INTO batches (user_id, batch_id, device_id, sent_at, received_at, event_count, accepted, duplicates)"
+         " VALUES ('learner-a', 'batch-old', 'device-1', 4000, 5000, 2, 2, 0);";
+  old.exec_sql(sql);
+
+  auto upgraded = open_storage(old.url());
+  EXPECT_EQ(upgraded->schema_version(), latest_schema_version());
+  std::vector<int> expected;
+  for (int v = 1; v <= latest_schema_version(); ++v) expected.push_back(v);
+  EXPECT_EQ(old.schema_versions(), expected);
+
+  const auto events = upgraded->list_events("learner-a");
+  ASSERT_EQ(events.size(), 2u) << "the upgrade keeps every stored event";
+  EXPECT_EQ(events[0], nlohmann::json::parse(page.json));
+  EXPECT_EQ(events[1], nlohmann::json::parse(enroll.json));
+  // Events stored before the upgrade still deduplicate retries after it.
+  const auto retry = upgraded->store_batch(make_batch("learner-a", "batch-new"),
+                                           {page, enroll, make_event("learner-a", "ev-3", 3000)});
+  EXPECT_EQ(retry.accepted, 1);
+  EXPECT_EQ(retry.duplicates, 2);
+  EXPECT_TRUE(upgraded->store_batch(make_batch("learner-a", "batch-old"), {page}).batch_seen_before);
+  const auto interactions = upgraded->load_interactions();
+  ASSERT_EQ(interactions.size(), 1u);
+  EXPECT_EQ(interactions[0].item_id, "c-1");
+  EXPECT_EQ(interactions[0].weight, 3.0);
+  const auto popularity = upgraded->item_popularity(0);
+  ASSERT_EQ(popularity.size(), 1u);
+  EXPECT_EQ(popularity[0].all_time, 1);
+  EXPECT_EQ(popularity[0].learners, 1);
+  EXPECT_EQ(upgraded->delete_user("learner-a", 1).rows_by_table.at("events"), 3);
 }
 
 TEST_P(StorageTest, SameBatchTwiceIsStoredOnce) {
@@ -452,6 +513,50 @@ TEST_P(PostgresStorageTest, KeepsWorkingAfterTheServerDropsItsConnections) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PostgresStorageTest, ::testing::Values("postgresql"), testing_support::backend_name);
+
+// --- SQLite only -------------------------------------------------------------------
+
+TEST(SqliteStorage, RolledBackBatchesAmongManyLearnersLeaveAnIntactDatabase) {
+  // Many learners' events split index pages in the middle of the tree and
+  // failing batches roll such splits back, from three threads at once (group
+  // commit); every accepted event must stay readable and the file intact.
+  ScratchDatabase scratch;
+  std::string why;
+  ASSERT_TRUE(scratch.create("sqlite", &why)) << why;
+  std::int64_t accepted = 0;
+  std::map<std::string, std::int64_t> per_learner;
+  {
+    auto storage = open_storage(scratch.url());
+    std::vector<std::thread> writers;
+    std::mutex mu;
+    for (int t = 0; t < 3; ++t) {
+      writers.emplace_back([&, t] {
+        for (int b = 0; b < 150; ++b) {
+          const std::string user = "learner-" + std::to_string((b * 7 + t * 13) % 40);
+          auto events = make_events(user, (t * 150 + b) * 50, 50, 1'700'000'000'000 + b * 1000);
+          for (auto& event : events) event.id = testing_support::random_hex(32);
+          if (b % 5 == 4) events.back().purpose = "not-a-purpose";
+          try {
+            const auto result = storage->store_batch(make_batch(user, "b-" + std::to_string(t) + "-" + std::to_string(b)),
+                                                     events);
+            std::lock_guard<std::mutex> lock(mu);
+            accepted += result.accepted;
+            per_learner[user] += result.accepted;
+          } catch (const StorageError&) {
+          }
+        }
+      });
+    }
+    for (auto& writer : writers) writer.join();
+    EXPECT_EQ(accepted, 3 * 120 * 50) << "every batch but the failing fifth is stored in full";
+    EXPECT_EQ(storage->count_events(""), accepted);
+    for (const auto& entry : per_learner) {
+      EXPECT_EQ(static_cast<std::int64_t>(storage->list_events(entry.first).size()), entry.second) << entry.first;
+    }
+  }
+  EXPECT_EQ(scratch.sqlite_integrity_check(), "ok");
+  EXPECT_EQ(open_storage(scratch.url())->count_events(""), accepted) << "reopened: the same events";
+}
 
 // --- opening: URLs and errors -----------------------------------------------------
 

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,40 @@ class ScratchDatabase {
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", schema_);
     tx.commit();
     return r[0][0].as<int>();
+  }
+
+  // Runs SQL (several statements allowed) directly on the database, bypassing
+  // the storage: e.g. to build a schema as an older gradvy-sync left it.
+  void exec_sql(const std::string& sql) const {
+    if (backend_ == "sqlite") {
+      sqlite3* db = nullptr;
+      sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+      char* error = nullptr;
+      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+      const std::string message = error ? error : "";
+      sqlite3_free(error);
+      sqlite3_close(db);
+      if (rc != SQLITE_OK) throw std::runtime_error("exec_sql: " + message);
+      return;
+    }
+    pqxx::connection conn(pg_base_);
+    pqxx::work tx(conn);
+    tx.exec("SET LOCAL search_path TO " + schema_);
+    tx.exec(sql);
+    tx.commit();
+  }
+
+  // SQLite only: the result of PRAGMA integrity_check ("ok" when intact).
+  std::string sqlite_integrity_check() const {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr);
+    std::string result;
+    while (sqlite3_step(stmt) == SQLITE_ROW) result += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return result;
   }
 
   // Rows of schema_version, read directly.

@@ -23,6 +23,11 @@ ApiResponse json_response(int status, const nlohmann::json& body);
 ApiResponse error_response(int status, std::string_view code, std::string_view message);
 std::string error_body(std::string_view code, std::string_view message);
 
+// Appends `text` as a JSON string literal (quotes included), escaped as
+// nlohmann::json::dump does; bytes that break UTF-8 become U+FFFD. For the
+// replies and log lines written on every request without building a json tree.
+void append_json_string(std::string& out, std::string_view text);
+
 // True when the Content-Type names application/json (parameters such as
 // charset=utf-8 allowed, case-insensitive).
 bool is_json_content_type(std::string_view content_type);

@@ -29,10 +29,16 @@ class JsonLog {
   void error(std::string_view msg, const nlohmann::json& fields = nlohmann::json::object()) {
     write(LogLevel::error, msg, fields);
   }
+  // For lines written on every request: `members` is already-encoded JSON
+  // members ("\"k\":v,\"k2\":v2", no braces) appended after ts, level, msg,
+  // so no json tree is built per request.
+  void write_members(LogLevel level, std::string_view msg, std::string_view members);
   bool enabled(LogLevel level) const { return level >= min_level_; }
   void set_min_level(LogLevel level) { min_level_ = level; }
 
  private:
+  void emit(const std::string& line);
+
   std::FILE* out_;
   LogLevel min_level_;
   std::mutex mutex_;

@@ -47,7 +47,11 @@ class StorageError : public std::runtime_error {
 // One event as the device sent it, plus the columns storage indexes on.
 // The HTTP layer has already validated the event with the core's validator.
 struct StoredEvent {
-  std::string id;          // unique per learner (PRIMARY KEY (user_id, event_id))
+  // With ts, the event's identity within its learner: UNIQUE (user_id, ts,
+  // event_id). A retried event (sent again as it was) is a duplicate; ids of
+  // different learners never collide. The key is time-ordered per learner so
+  // inserting a learner's new events stays local (cheap) in the index.
+  std::string id;
   std::string type;        // e.g. "course_interaction"
   std::int64_t ts = 0;     // event time, ms since epoch (device clock)
   std::string purpose;     // one of the six purpose names
@@ -133,7 +137,8 @@ class Storage {
   virtual bool ping() = 0;
 
   // --- events -----------------------------------------------------------------
-  // Atomic (all events or none) and idempotent on batch id and event ids.
+  // Atomic (all events or none) and idempotent on batch id and on events
+  // (an event sent again with its id and ts is stored once).
   virtual StoreBatchResult store_batch(const BatchInfo& batch,
                                        const std::vector<StoredEvent>& events) = 0;
   // Count of stored events for the learner (all when user_id is empty).
