@@ -305,14 +305,10 @@ nlohmann::json parse_stored(const std::string& text) {
 }
 
 // Per-process SQLite settings, before the first connection: no global
-// memory statistics (they take a global mutex on every allocation), and the
-// page cache layer that keeps COMMIT from scanning the whole cache.
+// memory statistics (they take a global mutex on every allocation).
 void configure_sqlite_once() {
   static std::once_flag once;
-  std::call_once(once, [] {
-    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    install_sqlite_page_cache();
-  });
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
 }
 
 // WAL size (pages) at which the background checkpointer is woken, and at

@@ -23,11 +23,6 @@ SqliteTarget parse_sqlite_url(const std::string& url);
 std::unique_ptr<Storage> open_sqlite_storage(const SqliteTarget& target, const StorageOptions& options);
 std::unique_ptr<Storage> open_postgres_storage(const std::string& url, const StorageOptions& options);
 
-// Puts a layer over SQLite's page cache that skips truncations with nothing
-// to remove (see sqlite_page_cache.cpp). Must run before SQLite initializes;
-// returns false (harmless, only slower) when it is too late.
-bool install_sqlite_page_cache();
-
 // Each backend's schema migrations, in order: step i brings the schema to
 // version i + 1. Tests use them to build an older schema by hand.
 const std::vector<std::string>& sqlite_migrations();
