@@ -223,6 +223,15 @@ CandidateSet build_candidate_set(const Catalog& catalog,
   return set;
 }
 
+CandidateSet build_content_candidate_set(const Catalog& catalog, std::int64_t trending_window_days,
+                                         std::int64_t now_ms) {
+  CandidateSet set = build_candidate_set(catalog, {}, EmbeddingTable{}, trending_window_days, now_ms);
+  set.basis = CandidateBasis::content;
+  return set;
+}
+
+const char* basis_name(CandidateBasis basis) { return basis == CandidateBasis::content ? "content" : "stored"; }
+
 bool etag_matches(const std::string& header, const std::string& etag) {
   std::size_t pos = 0;
   while (pos < header.size()) {

@@ -1,5 +1,6 @@
 #include "gradvy_sync/candidates_refresh.hpp"
 
+#include <chrono>
 #include <string>
 #include <unordered_map>
 
@@ -20,6 +21,7 @@ void csv_field(std::string& out, const std::string& value) {
 }  // namespace
 
 void CandidateRefresher::rebuild(std::int64_t now_ms) {
+  const auto started = std::chrono::steady_clock::now();
   const std::int64_t since = now_ms - trending_days_ * 86400000LL;
   std::unordered_map<std::string, PopularityCounts> popularity;
   for (const auto& p : storage_.item_popularity(since)) {
@@ -32,11 +34,25 @@ void CandidateRefresher::rebuild(std::int64_t now_ms) {
     if (!error.empty()) log_.warn("stored embeddings ignored", {{"reason", error}});
   }
   CandidateSet set = build_candidate_set(catalog_, popularity, table, trending_days_, now_ms);
-  log_.info("candidates rebuilt", {{"items", set.items},
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  log_.info("candidates rebuilt", {{"basis", basis_name(set.basis)},
+                                   {"duration_ms", ms},
+                                   {"items", set.items},
                                    {"etag", set.etag},
                                    {"embeddings_learned", set.learned},
                                    {"embeddings_content_neighbours", set.content_neighbours},
                                    {"embeddings_content_hash", set.content_hash}});
+  cache_.publish(std::move(set));
+}
+
+void CandidateRefresher::publish_content_set(std::int64_t now_ms) {
+  const auto started = std::chrono::steady_clock::now();
+  CandidateSet set = build_content_candidate_set(catalog_, trending_days_, now_ms);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  log_.info("candidates built", {{"basis", basis_name(set.basis)},
+                                 {"duration_ms", ms},
+                                 {"items", set.items},
+                                 {"etag", set.etag}});
   cache_.publish(std::move(set));
 }
 

@@ -37,6 +37,7 @@ bool parse_json_body(const std::string& body, nlohmann::json& out, ApiResponse& 
 
 ApiResponse handle_get_candidates(ApiContext& ctx, const std::string& if_none_match) {
   const auto set = ctx.candidates.current();
+  // Only an in-process server that never published a set gets here; `serve` publishes before it listens.
   if (!set) return error_response(503, "candidates_not_ready", "candidates: the first build has not finished yet");
   ApiResponse r;
   r.headers.emplace_back("ETag", set->etag);
@@ -184,10 +185,12 @@ ApiResponse handle_post_aggregates(ApiContext& ctx, const std::string& sub, cons
 ApiResponse handle_healthz(ApiContext& ctx, std::int64_t now_ms) {
   const bool db = ctx.storage.ping();
   const double age = ctx.candidates.age_seconds(now_ms);
+  const auto set = ctx.candidates.current();
   nlohmann::json body = {{"status", db ? "ok" : "unavailable"},
                          {"storage", ctx.storage.backend()},
                          {"storage_ok", db},
-                         {"candidates_age_s", age < 0 ? nlohmann::json(nullptr) : nlohmann::json(age)}};
+                         {"candidates_age_s", age < 0 ? nlohmann::json(nullptr) : nlohmann::json(age)},
+                         {"candidates_basis", set ? nlohmann::json(basis_name(set->basis)) : nlohmann::json(nullptr)}};
   return json_response(db ? 200 : 503, body);
 }
 

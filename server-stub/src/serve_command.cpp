@@ -84,27 +84,24 @@ int run_serve(const std::vector<std::string>& args) {
   CandidateCache cache;
   RateLimiter limiter(cfg.rate_limit);
   CandidateRefresher refresher(*storage, catalog, cache, cfg.trending_window_days, log);
-  try {
-    refresher.rebuild(wall_ms());  // so the first GET /v1/candidates has something to serve
-  } catch (const std::exception& e) {
-    log.warn("first candidate build failed; the job retries", {{"error", e.what()}});
-  }
+  // Before listening, so the first GET /v1/candidates is a 200, never a 503;
+  // the "candidates" job replaces it with the stored set right after start.
+  refresher.publish_content_set(wall_ms());
   metrics.set_candidate_age_source([&cache] { return cache.age_seconds(wall_ms()); });
 
   JobRunner jobs(log, metrics);
   using std::chrono::seconds;
+  // Added first: jobs due at the same time run in this order, and the stored
+  // set should not wait for a retention purge.
+  jobs.add("candidates", seconds(cfg.candidates_refresh_s), [&] {
+    refresher.rebuild(wall_ms());
+    return nlohmann::json::object();
+  });
   jobs.add("retention", seconds(cfg.retention_interval_s), [&] {
     const std::int64_t purged = purge_expired_events(*storage, wall_ms(), cfg.retention_days);
     metrics.add_retention_purged(static_cast<std::uint64_t>(purged));
     return nlohmann::json{{"purged_events", purged}, {"retention_days", cfg.retention_days}};
   });
-  jobs.add(
-      "candidates", seconds(cfg.candidates_refresh_s),
-      [&] {
-        refresher.rebuild(wall_ms());
-        return nlohmann::json::object();
-      },
-      seconds(cfg.candidates_refresh_s));
   jobs.add(
       "embeddings", seconds(cfg.embeddings_refresh_s),
       [&] {

@@ -88,14 +88,19 @@ CREATE TABLE meta (
       // (user_id, ts, event_id), so a learner's new events land together at
       // the end of their range instead of at random places of an index on
       // random UUIDs; that key also serves learner+time lookups. Interactions
-      // get a time-ordered covering index instead of one per item.
+      // get a time-ordered covering index instead of one per item. Columns
+      // that only repeated the body and no query reads go; item_id/action are
+      // kept on course_interaction events only, which marks them.
       R"sql(
 ALTER TABLE events DROP CONSTRAINT events_user_id_event_id_key;
 ALTER TABLE events ADD CONSTRAINT events_user_id_ts_event_id_key UNIQUE (user_id, ts, event_id);
 DROP INDEX events_user_ts;
 DROP INDEX events_item_ts;
-CREATE INDEX events_interactions ON events (ts, id, item_id, user_id, action, type)
-  WHERE item_id IS NOT NULL AND type = 'course_interaction';
+UPDATE events SET item_id = NULL, action = NULL
+  WHERE type <> 'course_interaction' AND (item_id IS NOT NULL OR action IS NOT NULL);
+UPDATE events SET action = NULL WHERE item_id IS NULL AND action IS NOT NULL;
+ALTER TABLE events DROP COLUMN type, DROP COLUMN session_id, DROP COLUMN batch_id, DROP COLUMN received_at;
+CREATE INDEX events_interactions ON events (ts, id, item_id, user_id, action) WHERE item_id IS NOT NULL;
 )sql",
   };
   return steps;
@@ -111,11 +116,10 @@ constexpr std::int64_t kMigrationLockKey = 0x67726164767901;
 const std::vector<std::pair<const char*, const char*>>& prepared_statements() {
   static const std::vector<std::pair<const char*, const char*>> statements = {
       {"insert_events",
-       "INSERT INTO events (user_id, event_id, type, ts, purpose, session_id, seq, item_id, action,"
-       " batch_id, received_at, body)"
-       " SELECT $1, e.event_id, e.type, e.ts, e.purpose, e.session_id, e.seq, e.item_id, e.action, $2, $3, e.body"
-       " FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bigint[], $10::text[],"
-       " $11::text[], $12::text[]) AS e(event_id, type, ts, purpose, session_id, seq, item_id, action, body)"
+       "INSERT INTO events (user_id, event_id, ts, seq, purpose, item_id, action, body)"
+       " SELECT $1, e.event_id, e.ts, e.seq, e.purpose, e.item_id, e.action, e.body"
+       " FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])"
+       " AS e(event_id, ts, seq, purpose, item_id, action, body)"
        " ORDER BY e.event_id"
        " ON CONFLICT (user_id, ts, event_id) DO NOTHING"},
       {"insert_batch",
@@ -220,7 +224,7 @@ class PostgresStorage final : public Storage {
   }
 
   StoreBatchResult store_batch(const BatchInfo& batch, const std::vector<StoredEvent>& events) override {
-    ArrayLiteral ids, types, ts, purposes, sessions, seqs, items, actions, bodies;
+    ArrayLiteral ids, ts, seqs, purposes, items, actions, bodies;
     for (const auto& original : events) {
       const StoredEvent* event = &original;
       StoredEvent filled;
@@ -229,25 +233,23 @@ class PostgresStorage final : public Storage {
         fill_interaction_columns(filled);
         event = &filled;
       }
+      // A non-empty item_id is what marks a stored course interaction.
+      const bool interaction = event->type == "course_interaction" && !event->item_id.empty();
       ids.add(event->id);
-      types.add(event->type);
       ts.add(event->ts);
-      purposes.add(event->purpose);
-      sessions.add(event->session_id);
       seqs.add(event->seq);
-      items.add_or_null(event->item_id);
-      actions.add_or_null(event->action);
+      purposes.add(event->purpose);
+      items.add_or_null(interaction ? event->item_id : std::string());
+      actions.add_or_null(interaction ? event->action : std::string());
       bodies.add(event->json);
     }
-    const std::string params[] = {ids.finish(),      types.finish(), ts.finish(),
-                                  purposes.finish(), sessions.finish(), seqs.finish(),
-                                  items.finish(),    actions.finish(),  bodies.finish()};
+    const std::string params[] = {ids.finish(),   ts.finish(),      seqs.finish(), purposes.finish(),
+                                  items.finish(), actions.finish(), bodies.finish()};
     const auto total = static_cast<std::int64_t>(events.size());
     return with_retried_transaction("store_batch", Replay::safe, [&](pqxx::connection& conn) {
       pqxx::work tx(conn);
-      const auto inserted = tx.exec_prepared("insert_events", batch.user_id, batch.batch_id, batch.received_at,
-                                             params[0], params[1], params[2], params[3], params[4], params[5],
-                                             params[6], params[7], params[8]);
+      const auto inserted = tx.exec_prepared("insert_events", batch.user_id, params[0], params[1], params[2],
+                                             params[3], params[4], params[5], params[6]);
       StoreBatchResult result;
       result.accepted = static_cast<std::int64_t>(inserted.affected_rows());
       result.duplicates = total - result.accepted;
@@ -420,7 +422,7 @@ class PostgresStorage final : public Storage {
       SnapshotTransaction tx(conn);  // a cursor streams the rows in chunks
       tx.exec_params(
           "DECLARE interactions NO SCROLL CURSOR FOR SELECT user_id, item_id, action, ts FROM events"
-          " WHERE item_id IS NOT NULL AND type = 'course_interaction' AND ts >= $1 ORDER BY ts, id",
+          " WHERE item_id IS NOT NULL AND ts >= $1 ORDER BY ts, id",
           since_ms);
       StoredInteraction out;
       for (;;) {
@@ -446,7 +448,7 @@ class PostgresStorage final : public Storage {
       std::vector<ItemPopularity> out;
       for (const auto& row : tx.exec_params(
                "SELECT item_id, count(*), count(*) FILTER (WHERE ts >= $1), count(DISTINCT user_id)"
-               " FROM events WHERE item_id IS NOT NULL AND type = 'course_interaction'"
+               " FROM events WHERE item_id IS NOT NULL"
                " GROUP BY item_id ORDER BY 2 DESC, item_id COLLATE \"C\"",
                recent_since_ms)) {
         out.push_back({row[0].as<std::string>(), row[1].as<std::int64_t>(), row[2].as<std::int64_t>(),

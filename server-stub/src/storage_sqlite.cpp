@@ -3,10 +3,13 @@
 // transaction, each in its own SAVEPOINT), a pool of read-only connections.
 // WAL + synchronous=NORMAL: a committed write survives the death of the process.
 // Checkpoints (copying the WAL into the database file, with fsync) run on a
-// background thread so commits never wait for them.
+// background thread so commits never wait for them (see checkpoint_loop).
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
@@ -96,34 +99,34 @@ CREATE TABLE meta (
       // The same key serves the learner+time lookups, so events_user_ts goes;
       // interactions get a time-ordered covering index (appended to, not
       // scattered over one insertion point per item) for popularity and
-      // embeddings. SQLite cannot drop a table constraint: the table is rebuilt.
+      // embeddings. Columns that only repeated the body and no query reads
+      // (type, session_id, batch_id, received_at) go: every byte of a row is
+      // written twice (WAL, then database). item_id/action are set only on
+      // course_interaction events, which is what marks them as interactions.
+      // SQLite cannot drop a table constraint: the table is rebuilt.
       R"sql(
 CREATE TABLE events_v2 (
-  id          INTEGER PRIMARY KEY,
-  user_id     TEXT    NOT NULL CHECK (length(user_id) > 0),
-  event_id    TEXT    NOT NULL CHECK (length(event_id) > 0),
-  type        TEXT    NOT NULL,
-  ts          INTEGER NOT NULL,
-  purpose     TEXT    NOT NULL CHECK (purpose IN ('essential', 'analytics', 'personalization',
-                                   'marketing', 'social_integration', 'external_enrichment')),
-  session_id  TEXT    NOT NULL,
-  seq         INTEGER NOT NULL,
-  item_id     TEXT,
-  action      TEXT,
-  batch_id    TEXT    NOT NULL,
-  received_at INTEGER NOT NULL,
-  body        TEXT    NOT NULL,
+  id       INTEGER PRIMARY KEY,
+  user_id  TEXT    NOT NULL CHECK (length(user_id) > 0),
+  event_id TEXT    NOT NULL CHECK (length(event_id) > 0),
+  ts       INTEGER NOT NULL,
+  seq      INTEGER NOT NULL,
+  purpose  TEXT    NOT NULL CHECK (purpose IN ('essential', 'analytics', 'personalization',
+                                'marketing', 'social_integration', 'external_enrichment')),
+  item_id  TEXT,
+  action   TEXT,
+  body     TEXT    NOT NULL,
   UNIQUE (user_id, ts, event_id)
 );
-INSERT INTO events_v2 (id, user_id, event_id, type, ts, purpose, session_id, seq, item_id, action, batch_id,
-                       received_at, body)
-  SELECT id, user_id, event_id, type, ts, purpose, session_id, seq, item_id, action, batch_id, received_at, body
+INSERT INTO events_v2 (id, user_id, event_id, ts, seq, purpose, item_id, action, body)
+  SELECT id, user_id, event_id, ts, seq, purpose,
+         CASE WHEN type = 'course_interaction' THEN item_id END,
+         CASE WHEN type = 'course_interaction' AND item_id IS NOT NULL THEN action END, body
   FROM events ORDER BY id;
 DROP TABLE events;
 ALTER TABLE events_v2 RENAME TO events;
 CREATE INDEX events_ts ON events (ts);
-CREATE INDEX events_interactions ON events (ts, id, item_id, user_id, action, type)
-  WHERE item_id IS NOT NULL AND type = 'course_interaction';
+CREATE INDEX events_interactions ON events (ts, id, item_id, user_id, action) WHERE item_id IS NOT NULL;
 )sql",
   };
   return steps;
@@ -254,10 +257,9 @@ class ReadTransaction {
 };
 
 // Events go in as multi-row INSERTs (one statement per up to kRowsPerInsert
-// events, not one per event): ?1 user_id, ?2 batch_id, ?3 received_at, then
-// kEventParams per row.
+// events, not one per event): ?1 user_id, then kEventParams per row.
 constexpr std::size_t kRowsPerInsert = 64;
-constexpr int kEventParams = 9;
+constexpr int kEventParams = 7;
 
 // The INSERT for `rows` events (1..kRowsPerInsert); the text lives for the
 // whole process, so it can key the connection's statement cache.
@@ -265,15 +267,13 @@ const char* insert_events_sql(std::size_t rows) {
   static const std::vector<std::string> texts = [] {
     std::vector<std::string> out(kRowsPerInsert + 1);
     for (std::size_t n = 1; n <= kRowsPerInsert; ++n) {
-      std::string sql =
-          "INSERT INTO events (user_id, event_id, type, ts, purpose, session_id, seq, item_id, action,"
-          " batch_id, received_at, body) VALUES ";
+      std::string sql = "INSERT INTO events (user_id, event_id, ts, seq, purpose, item_id, action, body) VALUES ";
       for (std::size_t row = 0; row < n; ++row) {
-        const int p = 4 + static_cast<int>(row) * kEventParams;
+        const int p = 2 + static_cast<int>(row) * kEventParams;
         if (row > 0) sql += ',';
         sql += "(?1";
-        for (int column = 0; column < 8; ++column) sql += ",?" + std::to_string(p + column);
-        sql += ",?2,?3,?" + std::to_string(p + 8) + ')';
+        for (int column = 0; column < kEventParams; ++column) sql += ",?" + std::to_string(p + column);
+        sql += ')';
       }
       sql += " ON CONFLICT (user_id, ts, event_id) DO NOTHING";
       out[n] = std::move(sql);
@@ -311,10 +311,19 @@ void configure_sqlite_once() {
   std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
 }
 
-// WAL size (pages) at which the background checkpointer is woken, and at
-// which the writer checkpoints itself because the background one lags behind.
-constexpr int kCheckpointPages = 4000;      // ~16 MB
-constexpr int kForceCheckpointPages = 20000;  // ~80 MB
+// WAL size (pages) at which the background checkpointer copies the WAL into
+// the database; past kPauseWriterPages it pauses the writer for one short final
+// pass, because under steady load a pass never ends before the next commit and
+// SQLite restarts the WAL only when every frame has been copied.
+constexpr int kCheckpointPages = 8000;    // ~32 MB
+constexpr int kPauseWriterPages = 16000;  // ~64 MB
+// Last resort only (background thread stuck, e.g. a disk that stopped): the
+// writer checkpoints itself so the WAL stays bounded.
+constexpr int kWriterCheckpointPages = 262144;  // ~1 GB
+// How often the checkpointer flushes new WAL frames to disk: SQLite syncs the
+// WAL on the commit path when it restarts it, and that sync then finds almost
+// nothing to write.
+constexpr auto kWalSyncInterval = std::chrono::milliseconds(50);
 
 class SqliteStorage final : public Storage {
  public:
@@ -338,6 +347,13 @@ class SqliteStorage final : public Storage {
         idle_readers_.push_back(readers_.back().get());
       }
       checkpointer_conn_ = std::make_unique<Connection>(path_, false);
+      // A connection opens the WAL at its first read; until then a checkpoint
+      // on it is a silent no-op (SQLite 3.40 does not open it by itself).
+      checkpointer_conn_->query_int("SELECT count(*) FROM sqlite_master");
+      // Own descriptors only to fdatasync(); closed after every connection
+      // (closing a descriptor drops the process's POSIX locks on the file).
+      wal_fd_ = ::open((path_ + "-wal").c_str(), O_RDONLY | O_CLOEXEC);
+      db_fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
       writer_->exec("PRAGMA wal_autocheckpoint=0");
       sqlite3_wal_hook(writer_->handle(), &SqliteStorage::on_wal_commit, this);
       checkpointer_ = std::thread([this] { checkpoint_loop(); });
@@ -354,6 +370,12 @@ class SqliteStorage final : public Storage {
       checkpointer_.join();
     }
     // Closing the last connection checkpoints and removes the WAL.
+    idle_readers_.clear();
+    readers_.clear();
+    checkpointer_conn_.reset();
+    writer_.reset();
+    if (wal_fd_ >= 0) ::close(wal_fd_);
+    if (db_fd_ >= 0) ::close(db_fd_);
   }
 
   std::string backend() const override { return "sqlite"; }
@@ -378,25 +400,27 @@ class SqliteStorage final : public Storage {
         break;
       }
     }
+    static const std::string kNone;
     StoreBatchResult result;
     write([&](Connection& conn) {
       std::int64_t accepted = 0;
       for (std::size_t first = 0; first < rows->size(); first += kRowsPerInsert) {
         const std::size_t count = std::min(kRowsPerInsert, rows->size() - first);
         auto stmt = conn.prepare(insert_events_sql(count));
-        stmt.bind(1, batch.user_id).bind(2, batch.batch_id).bind(3, batch.received_at);
+        stmt.bind(1, batch.user_id);
         for (std::size_t row = 0; row < count; ++row) {
           const auto& event = (*rows)[first + row];
-          const int p = 4 + static_cast<int>(row) * kEventParams;
+          const int p = 2 + static_cast<int>(row) * kEventParams;
+          // A non-empty item_id is what marks a stored course interaction.
+          // (Bound SQLITE_STATIC: both branches must outlive the statement.)
+          const bool interaction = event.type == "course_interaction" && !event.item_id.empty();
           stmt.bind(p, event.id)
-              .bind(p + 1, event.type)
-              .bind(p + 2, event.ts)
+              .bind(p + 1, event.ts)
+              .bind(p + 2, event.seq)
               .bind(p + 3, event.purpose)
-              .bind(p + 4, event.session_id)
-              .bind(p + 5, event.seq)
-              .bind_text_or_null(p + 6, event.item_id)
-              .bind_text_or_null(p + 7, event.action)
-              .bind(p + 8, event.json);
+              .bind_text_or_null(p + 4, interaction ? event.item_id : kNone)
+              .bind_text_or_null(p + 5, interaction ? event.action : kNone)
+              .bind(p + 6, event.json);
         }
         stmt.run();
         accepted += stmt.changes();
@@ -592,7 +616,7 @@ class SqliteStorage final : public Storage {
     read([&](Connection& conn) {
       auto stmt = conn.prepare(
           "SELECT user_id, item_id, action, ts FROM events"
-          " WHERE item_id IS NOT NULL AND type = 'course_interaction' AND ts >= ?1 ORDER BY ts, id");
+          " WHERE item_id IS NOT NULL AND ts >= ?1 ORDER BY ts, id");
       stmt.bind(1, since_ms);
       StoredInteraction row;
       while (stmt.step()) {
@@ -612,7 +636,7 @@ class SqliteStorage final : public Storage {
       std::vector<ItemPopularity> out;
       auto stmt = conn.prepare(
           "SELECT item_id, count(*), sum(CASE WHEN ts >= ?1 THEN 1 ELSE 0 END), count(DISTINCT user_id)"
-          " FROM events WHERE item_id IS NOT NULL AND type = 'course_interaction'"
+          " FROM events WHERE item_id IS NOT NULL"
           " GROUP BY item_id ORDER BY 2 DESC, 1");
       stmt.bind(1, recent_since_ms);
       while (stmt.step()) {
@@ -855,29 +879,57 @@ class SqliteStorage final : public Storage {
   // Called by SQLite after each commit on the writer, with the WAL size.
   static int on_wal_commit(void* self_ptr, sqlite3* db, const char* schema, int wal_pages) {
     auto* self = static_cast<SqliteStorage*>(self_ptr);
-    if (wal_pages >= kForceCheckpointPages) {
+    self->wal_pages_.store(wal_pages, std::memory_order_relaxed);
+    self->commits_.fetch_add(1, std::memory_order_relaxed);
+    if (wal_pages >= kWriterCheckpointPages) {
       sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    } else if (wal_pages >= kCheckpointPages) {
-      {
-        std::lock_guard<std::mutex> lock(self->checkpoint_mu_);
-        self->checkpoint_wanted_ = true;
-      }
-      self->checkpoint_cv_.notify_one();
     }
     return SQLITE_OK;
   }
 
+  // Keeps every fsync off the commit path: every kWalSyncInterval, flushes
+  // the new WAL frames and, once the WAL holds kCheckpointPages, copies it
+  // into the database (PASSIVE: never blocks the writer or readers). A timer,
+  // not a wake-up per commit: back-to-back passes would keep the disk busy.
   void checkpoint_loop() {
+    std::uint64_t synced_commits = 0;
     std::unique_lock<std::mutex> lock(checkpoint_mu_);
     for (;;) {
-      checkpoint_cv_.wait(lock, [this] { return stopping_ || checkpoint_wanted_; });
+      checkpoint_cv_.wait_for(lock, kWalSyncInterval, [this] { return stopping_; });
       if (stopping_) return;
-      checkpoint_wanted_ = false;
       lock.unlock();
-      // PASSIVE: copies what it can without blocking the writer or readers.
-      sqlite3_wal_checkpoint_v2(checkpointer_conn_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      const auto commits = commits_.load(std::memory_order_relaxed);
+      if (commits != synced_commits && wal_fd_ >= 0) {
+        ::fdatasync(wal_fd_);
+        synced_commits = commits;
+      }
+      if (wal_pages_.load(std::memory_order_relaxed) >= kCheckpointPages) checkpoint_wal();
       lock.lock();
     }
+  }
+
+  // SQLite restarts the WAL (and so bounds it) only after a pass that copied
+  // every frame, i.e. that ran between two commits. Flushing the WAL and the
+  // database first leaves that pass only a few frames and pages to sync, so it
+  // is short enough to fit between commits most of the time.
+  void checkpoint_wal() {
+    sqlite3* db = checkpointer_conn_->handle();
+    for (int pass = 0; pass < 5; ++pass) {
+      if (pass > 0) {
+        if (db_fd_ >= 0) ::fdatasync(db_fd_);
+        if (wal_fd_ >= 0) ::fdatasync(wal_fd_);
+      }
+      int wal_frames = 0;
+      int copied = 0;
+      if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &copied) != SQLITE_OK) return;
+      if (copied >= wal_frames && wal_pages_.load(std::memory_order_relaxed) <= wal_frames) return;
+    }
+    if (wal_pages_.load(std::memory_order_relaxed) < kPauseWriterPages) return;
+    // Commits never left a gap and the WAL keeps growing: copy the few frames
+    // left with the writer paused (usually a few ms: WAL and database are
+    // flushed; more when the disk is busy). At most once per ~64 MB of WAL.
+    std::lock_guard<std::mutex> pause(conn_mu_);
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
 
   std::string path_;
@@ -898,10 +950,13 @@ class SqliteStorage final : public Storage {
   std::vector<Connection*> idle_readers_;
 
   std::unique_ptr<Connection> checkpointer_conn_;
+  int wal_fd_ = -1;
+  int db_fd_ = -1;
+  std::atomic<int> wal_pages_{0};          // WAL size after the latest commit
+  std::atomic<std::uint64_t> commits_{0};  // commits on the writer so far
   std::thread checkpointer_;
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
-  bool checkpoint_wanted_ = false;
   bool stopping_ = false;
 };
 

@@ -212,6 +212,14 @@ TEST_P(ApiOnBackend, CandidatesCarryFeaturesEmbeddingsPopularityAndAnEtag) {
   SyncServer server(dir, options);
   const std::string token = server.token(learner("cand"));
   auto c = server.client();
+  // The catalog-only set served at start is replaced by the one built from
+  // stored data right after; a shared PostgreSQL already holds other tests'
+  // interactions, so wait for that swap before taking the ETag.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const json health = body_json(c.Get("/healthz"));
+    if (health.value("candidates_basis", "") == "stored") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 
   auto r = c.Get("/v1/candidates", auth(token));
   ASSERT_TRUE(r);
@@ -263,7 +271,8 @@ TEST_P(ApiOnBackend, CandidatesCarryFeaturesEmbeddingsPopularityAndAnEtag) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ASSERT_FALSE(updated.is_null()) << "candidate set never changed after new interactions";
+  ASSERT_FALSE(updated.is_null()) << "candidate set never changed after new interactions; server log:\n"
+                                  << server.log_text();
   const auto& items = updated["items"];
   const auto web301 = std::find_if(items.begin(), items.end(), [](const json& i) { return i["id"] == "web-301"; });
   ASSERT_NE(web301, items.end());

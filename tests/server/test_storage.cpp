@@ -83,13 +83,14 @@ TEST_P(StorageTest, UpgradesAVersionOneDatabaseInPlace) {
       "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL);"
       "INSERT INTO schema_version (version, applied_at) VALUES (1, 0);" +
       (GetParam() == "sqlite" ? sqlite_migrations() : postgres_migrations()).at(0);
+  // The page view carries an item too: only course_interaction events count as interactions.
   for (const auto* event : {&page, &enroll}) {
     const bool interaction = event->type == "course_interaction";
     sql += "INSERT INTO events (user_id, event_id, type, ts, purpose, session_id, seq, item_id, action, batch_id,"
            " received_at, body) VALUES ('learner-a', " +
            sql_literal(event->id) + ", " + sql_literal(event->type) + ", " + std::to_string(event->ts) + ", " +
            sql_literal(event->purpose) + ", " + sql_literal(event->session_id) + ", " + std::to_string(event->seq) +
-           ", " + (interaction ? "'c-1', 'enroll'" : "NULL, NULL") + ", 'batch-old', 5000, " +
+           ", " + (interaction ? "'c-1', 'enroll'" : "'c-9', 'view'") + ", 'batch-old', 5000, " +
            sql_literal(event->json) + ");";
   }
   sql += "INSERT INTO batches (user_id, batch_id, device_id, sent_at, received_at, event_count, accepted, duplicates)"

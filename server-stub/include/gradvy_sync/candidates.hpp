@@ -57,8 +57,15 @@ struct PopularityCounts {
   std::int64_t learners = 0;
 };
 
+// What a candidate set was built from. A content set needs nothing but the
+// catalog, so it can always be served (at start, or while the database fails);
+// on a database without interactions it is identical to the stored one (same ETag).
+enum class CandidateBasis { content, stored };
+const char* basis_name(CandidateBasis basis);  // "content" | "stored"
+
 struct CandidateSet {
   std::string body;   // serialized JSON, served as is
+  CandidateBasis basis = CandidateBasis::stored;
   std::string etag;   // quoted strong ETag: "\"<32 hex>\""
   std::int64_t built_at_ms = 0;
   std::size_t items = 0;
@@ -71,6 +78,10 @@ CandidateSet build_candidate_set(const Catalog& catalog,
                                  const std::unordered_map<std::string, PopularityCounts>& popularity,
                                  const EmbeddingTable& embeddings, std::int64_t trending_window_days,
                                  std::int64_t now_ms);
+
+// The set from catalog features alone: no popularity, content-hash embeddings.
+CandidateSet build_content_candidate_set(const Catalog& catalog, std::int64_t trending_window_days,
+                                         std::int64_t now_ms);
 
 // Deterministic signed feature hashing of course/content_type/topics/difficulty; unit length.
 std::vector<float> content_hash_vector(const CatalogItem& item, int dim);

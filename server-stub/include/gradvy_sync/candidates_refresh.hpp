@@ -23,6 +23,12 @@ class CandidateRefresher {
   // Throws StorageError when the database fails (the old set stays served).
   void rebuild(std::int64_t now_ms);
 
+  // The content set (catalog only, no database read), published before the
+  // server listens so GET /v1/candidates never answers 503 and a large events
+  // table does not hold up listening (reading popularity from 1M stored
+  // interactions takes seconds); rebuild() replaces it once the job runs.
+  void publish_content_set(std::int64_t now_ms);
+
   // Runs `embed` over stored interactions and saves the document. Returns
   // false (and saves nothing) when there are no interactions yet.
   bool refresh_embeddings(std::int64_t now_ms, int dim = kDefaultEmbeddingDim);

@@ -17,7 +17,8 @@
 //     Durability: journal_mode=WAL + synchronous=NORMAL: once a write method
 //     returns, the data survives kill -9 of the process (not a power cut;
 //     `sqlite:PATH?synchronous=full` buys that at a throughput cost).
-//     Checkpoints run on a background thread, off the commit path.
+//     Checkpoints and WAL flushes run on a background thread, off the commit
+//     path (SQLite's own sync when it restarts the WAL finds it flushed).
 //   PostgreSQL: a pool of connections (StorageOptions::pool_size); each call
 //     borrows one. Data is committed when a write method returns. Several
 //     server instances may share one database; migrations are serialized by an
@@ -44,7 +45,8 @@ class StorageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// One event as the device sent it, plus the columns storage indexes on.
+// One event as the device sent it, plus the fields storage keys and indexes
+// on (type and session_id are read from here but only kept inside json).
 // The HTTP layer has already validated the event with the core's validator.
 struct StoredEvent {
   // With ts, the event's identity within its learner: UNIQUE (user_id, ts,
