@@ -3,12 +3,11 @@
 // native tests (tests/core/test_engine.cpp, EngineRanking.*).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { pathToFileURL } from 'node:url';
+import { loadCore } from './load-core.mjs';
 
 let core;
 before(async () => {
-  const { default: createGradvyCore } = await import(pathToFileURL(process.env.GRADVY_WASM_MODULE).href);
-  core = await createGradvyCore();
+  core = await loadCore();
 });
 
 const T0 = 1_763_800_000_000;

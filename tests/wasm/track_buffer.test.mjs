@@ -4,15 +4,11 @@
 // side by side, one per path, and must stay identical.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { pathToFileURL } from 'node:url';
+import { loadCore } from './load-core.mjs';
 
-const modulePath = process.env.GRADVY_WASM_MODULE;
 let core;
-
 before(async () => {
-  assert.ok(modulePath, 'set GRADVY_WASM_MODULE to the built gradvy_core.mjs');
-  const { default: createGradvyCore } = await import(pathToFileURL(modulePath).href);
-  core = await createGradvyCore();
+  core = await loadCore();
 });
 
 const T0 = 1_763_800_000_000;
