@@ -1,5 +1,7 @@
 // Storage behaviour, each test run against SQLite and PostgreSQL.
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
@@ -557,6 +559,40 @@ TEST(SqliteStorage, RolledBackBatchesAmongManyLearnersLeaveAnIntactDatabase) {
   }
   EXPECT_EQ(scratch.sqlite_integrity_check(), "ok");
   EXPECT_EQ(open_storage(scratch.url())->count_events(""), accepted) << "reopened: the same events";
+}
+
+TEST(SqliteStorage, BackgroundCheckpointsCopyTheWalIntoTheDatabase) {
+  // The background checkpointer must really copy the WAL into the database
+  // (given a checkpoint on a connection that never read, SQLite 3.40 does
+  // nothing and reports success; the writer then did every checkpoint itself,
+  // stalling commits, and only past 1 GB of WAL). 40,000 events (~25 MB of rows,
+  // several times that in WAL frames) pass the background threshold (~32 MB of
+  // WAL) but not the writer's: the rows must reach the database file anyway.
+  ScratchDatabase scratch;
+  std::string why;
+  ASSERT_TRUE(scratch.create("sqlite", &why)) << why;
+  const std::string db_path = scratch.url().substr(std::string("sqlite:").size());
+  const auto size_of = [](const std::string& path) {
+    std::error_code error;
+    const auto size = std::filesystem::file_size(path, error);
+    return error ? std::uintmax_t{0} : size;
+  };
+  constexpr std::uintmax_t kMiB = 1024 * 1024;
+  auto storage = open_storage(scratch.url());
+  for (int b = 0; b < 800; ++b) {
+    const std::string user = "learner-" + std::to_string(b % 50);
+    auto events = make_events(user, b * 50, 50, 1'700'000'000'000 + b * 1000);
+    for (auto& event : events) event.id = testing_support::random_hex(32);
+    storage->store_batch(make_batch(user, "b-" + std::to_string(b)), events);
+  }
+  bool copied = false;
+  for (int attempt = 0; attempt < 200 && !copied; ++attempt) {
+    copied = size_of(db_path) >= 8 * kMiB;
+    if (!copied) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(copied) << "database file " << size_of(db_path) / kMiB << " MiB, WAL file "
+                      << size_of(db_path + "-wal") / kMiB << " MiB: the background checkpointer copied nothing";
+  EXPECT_EQ(storage->count_events(""), 40'000);
 }
 
 // --- opening: URLs and errors -----------------------------------------------------
