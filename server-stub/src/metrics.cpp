@@ -66,6 +66,11 @@ void Metrics::set_candidate_age_source(std::function<double()> source) {
   candidate_age_ = std::move(source);
 }
 
+void Metrics::set_candidate_content_only_source(std::function<bool()> source) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  candidate_content_only_ = std::move(source);
+}
+
 std::string Metrics::render_prometheus() const {
   std::ostringstream o;
   std::lock_guard<std::mutex> lock(mutex_);
@@ -136,6 +141,9 @@ std::string Metrics::render_prometheus() const {
   o << "# HELP gradvy_sync_candidates_freshness_seconds Age of the candidate set being served.\n"
     << "# TYPE gradvy_sync_candidates_freshness_seconds gauge\n"
     << "gradvy_sync_candidates_freshness_seconds " << number(age < 0 ? std::nan("") : age) << "\n";
+  o << "# HELP gradvy_sync_candidates_content_only 1 while the served candidate set is built from the catalog alone.\n"
+    << "# TYPE gradvy_sync_candidates_content_only gauge\n"
+    << "gradvy_sync_candidates_content_only " << (candidate_content_only_ && candidate_content_only_() ? 1 : 0) << "\n";
   return o.str();
 }
 

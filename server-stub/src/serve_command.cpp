@@ -88,6 +88,10 @@ int run_serve(const std::vector<std::string>& args) {
   // the "candidates" job replaces it with the stored set right after start.
   refresher.publish_content_set(wall_ms());
   metrics.set_candidate_age_source([&cache] { return cache.age_seconds(wall_ms()); });
+  metrics.set_candidate_content_only_source([&cache] {
+    const auto set = cache.current();
+    return set && set->basis == CandidateBasis::content;
+  });
 
   JobRunner jobs(log, metrics);
   using std::chrono::seconds;

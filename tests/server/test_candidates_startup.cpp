@@ -61,6 +61,15 @@ std::string healthz_basis(httplib::Client& c) {
   return health.value("candidates_basis", json()).is_string() ? health["candidates_basis"].get<std::string>() : "";
 }
 
+// The /metrics gauge that says the same for monitoring: 1 while catalog-only.
+std::string content_only_gauge(httplib::Client& c) {
+  const auto r = c.Get("/metrics");
+  if (!r) return "";
+  const std::string name = "\ngradvy_sync_candidates_content_only ";
+  const auto at = r->body.find(name);
+  return at == std::string::npos ? "" : r->body.substr(at + name.size(), 1);
+}
+
 // /healthz says which set is served; true once it is `basis` (within 10 s).
 bool wait_for_basis(httplib::Client& c, const std::string& basis) {
   for (int attempt = 0; attempt < 100; ++attempt) {
@@ -141,6 +150,7 @@ TEST(CandidatesAtStart, FirstAnswerHasTheWholeCatalogThenTheLearnedSetGetsANewEt
   expect_whole_catalog(learned_set, ids, learned_set.value("dim", 0));
   EXPECT_GT(learned_set["items"][0]["popularity"].get<double>(), 0.0);  // a11y-101 was taken
   EXPECT_EQ(healthz_basis(c), "stored");
+  EXPECT_EQ(content_only_gauge(c), "0");
 
   // The device's old tag no longer matches: it gets the new set, then 304 on the new tag.
   auto refetch = c.Get("/v1/candidates", conditional);
@@ -194,6 +204,7 @@ TEST(CandidatesAtStart, UnreadableStoredDataStillServesTheCatalogAndRecovers) {
   }
   EXPECT_TRUE(job_failed) << server.log_text();
   EXPECT_EQ(healthz_basis(c), "content");
+  EXPECT_EQ(content_only_gauge(c), "1");
   auto still = c.Get("/v1/candidates", auth(server.token("reader")));
   ASSERT_TRUE(still);
   EXPECT_EQ(still->status, 200);

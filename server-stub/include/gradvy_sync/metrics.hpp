@@ -11,6 +11,7 @@
 //   background_job_runs_total{job,outcome=ok|error}   counter
 //   background_job_last_success_timestamp_seconds{job} gauge
 //   candidates_freshness_seconds                      gauge (age of the served candidate set)
+//   candidates_content_only                           gauge (1 while the served set is built from the catalog alone)
 //   retention_events_purged_total                     counter
 #pragma once
 
@@ -46,6 +47,7 @@ class Metrics {
   // Called at render time: seconds since the served candidate set was built
   // (negative = never built; rendered as NaN).
   void set_candidate_age_source(std::function<double()> source);
+  void set_candidate_content_only_source(std::function<bool()> source);
 
   std::string render_prometheus() const;
 
@@ -71,6 +73,7 @@ class Metrics {
   std::map<std::string, Histogram> latency_;
   std::map<std::string, JobStats> jobs_;
   std::function<double()> candidate_age_;
+  std::function<bool()> candidate_content_only_;
 
   std::atomic<std::int64_t> in_flight_{0};
   std::atomic<std::uint64_t> events_accepted_{0}, events_duplicate_{0}, events_refused_{0};
