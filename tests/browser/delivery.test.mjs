@@ -120,7 +120,14 @@ test('(d) two tabs: each event once; consent follows across tabs; a reloaded tab
     await tab2.reload();
     await ready(tab2);
     ids.push(...await track(tab1, 't1-last', 3));
-    await assertExactlyOnce(user, ids, 30_000);
+    try {
+      await assertExactlyOnce(user, ids, 30_000);
+    } catch (error) {
+      // Where undelivered events sit (queued, in flight, retry, parked, dropped) in each tab.
+      const stats = await Promise.all([tab1, tab2].map((tab) => tab.evaluate(() => window.gradvy.stats()).catch(String)));
+      error.message += `\ntab stats: ${JSON.stringify(stats)}`;
+      throw error;
+    }
   } finally {
     await browser.close();
   }
