@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "gradvy/json_writer.hpp"
+
 namespace gradvy_sync {
 
 ApiResponse json_response(int status, const nlohmann::json& body) {
@@ -26,32 +28,12 @@ ApiResponse error_response(int status, std::string_view code, std::string_view m
 }
 
 void append_json_string(std::string& out, std::string_view text) {
-  static const char* const hex = "0123456789abcdef";
+  // The core's escaper (same rules as nlohmann's dump) over each valid UTF-8
+  // run; only the replacement of bad bytes is ours.
   out += '"';
-  while (!text.empty()) {
+  for (;;) {
     const std::size_t bad = first_invalid_utf8(text);
-    const std::string_view good = text.substr(0, bad);
-    std::size_t run = 0;  // bytes copied as they are, in one append
-    for (std::size_t i = 0; i < good.size(); ++i) {
-      const unsigned char c = static_cast<unsigned char>(good[i]);
-      if (c >= 0x20 && c != '"' && c != '\\') continue;
-      out.append(good.data() + run, i - run);
-      run = i + 1;
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-      }
-    }
-    out.append(good.data() + run, good.size() - run);
+    gradvy::append_json_escaped(out, text.substr(0, bad));
     if (bad == std::string_view::npos) break;
     out += "\xEF\xBF\xBD";  // U+FFFD for the offending byte
     text.remove_prefix(bad + 1);
