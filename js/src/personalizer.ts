@@ -142,6 +142,8 @@ export class Personalizer {
   private wakeAt = Infinity;
   private draining: Promise<FlushResult> | null = null;
   private offline = false;
+  /** In a browser page: it can be hidden or unloaded at any moment (see onHide). */
+  private pageCanHide = false;
   private consentUnsynced: ConsentRecord[] = [];
   private lastDropped: Stats["dropped"] | null = null;
   private lastProfiledRevision = -1;
@@ -406,7 +408,13 @@ export class Personalizer {
     const revision = this.engine.revision();
     if (revision !== this.savedRevision) void this.save();
     this.reportDrops();
-    if (this.options.autoFlush !== false) this.pump();
+    if (this.options.autoFlush !== false) {
+      // Events are held: have a token ready before the page can hide (see onHide).
+      if (this.pageCanHide && this.transport && !this.transport.canSendOnHide && !this.offline && this.held() > 0) {
+        this.transport.prefetchToken();
+      }
+      this.pump();
+    }
   }
 
   /** Writes the record if the engine moved since the last write; one write at a time. */
@@ -467,6 +475,7 @@ export class Personalizer {
       if (r.ok && (r.value.withdrawn.length > 0 || r.value.records_added > 0)) this.afterConsent(r.value, false);
     }
     this.offline = nav.onLine === false;
+    this.pageCanHide = true;
     const on = <K extends keyof WindowEventMap>(target: Window | Document, type: K | string, fn: (e: Event) => void) => {
       target.addEventListener(type, fn);
       this.teardown.push(() => target.removeEventListener(type, fn));
@@ -520,7 +529,9 @@ export class Personalizer {
   /** Page hide: persist, then hand whatever is queued to keepalive fetches within the 64 KiB budget. */
   private onHide(): void {
     if (this.destroyed || this.options.autoFlush === false) return;
-    if (this.transport && !this.offline) {
+    // Without a token a keepalive request can only be refused (401) and the page cannot wait for
+    // getToken(): the events stay queued and go with the saved record instead.
+    if (this.transport && !this.offline && this.transport.canSendOnHide) {
       // Batches this page is posting (a plain fetch dies with the page) or still waiting to post
       // (send lock, token) go again with keepalive; the server dedupes on batch and event ids. Without
       // this, events tracked just before a reload could depend on an IndexedDB write finishing in time.

@@ -3,7 +3,7 @@
 // leaves nothing behind. "Exactly once" is checked in the server's own export.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, launch, openPage, ready, waitFor } from './harness.mjs';
+import { startStack, launch, openPage, pageUrl, ready, waitFor } from './harness.mjs';
 import { FAST, HELD, newUser, track, grant, assertStoredExactlyOnce } from './delivery-support.mjs';
 
 let stack;
@@ -48,6 +48,48 @@ test('(a2) a reload without page-hide delivery: the persisted queue alone carrie
     assert.equal(stack.counts.batchRequests, before, 'autoFlush off: nothing was sent on page hide');
     assert.equal(await page.evaluate(() => window.gradvy.stats().queued), 5, 'restored from IndexedDB');
     await page.evaluate(() => window.gradvy.flush());
+    await assertExactlyOnce(user, ids);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('(a3) a page hidden before its first token sends nothing it cannot authenticate; the saved queue carries the events', async () => {
+  const user = newUser('no-token');
+  const since = stack.exchanges.length;
+  const browser = await launch();
+  try {
+    const page = await openPage(browser.context, stack.origin, user, { config: HELD, tokenDelayMs: 600_000 });
+    await grant(page);
+    const ids = await track(page, 'no-token', 5);
+    await page.evaluate(() => window.gradvy.persist());
+    assert.ok(await page.evaluate(() => window.gradvyTokenCalls) >= 1, 'the token was asked for while events were held');
+    // Leaving the page (pagehide) while getToken() has not answered.
+    await page.goto(pageUrl(stack.origin, user, { config: HELD }));
+    await ready(page);
+    assert.equal(await page.evaluate(() => window.gradvy.stats().queued), 5, 'the queue came back from IndexedDB');
+    await page.evaluate(() => window.gradvy.flush());
+    await assertExactlyOnce(user, ids);
+    const refused = stack.exchanges.slice(since).filter((x) => x.status === 401);
+    assert.deepEqual(refused, [], 'no request went out without a token');
+  } finally {
+    await browser.close();
+  }
+});
+
+test('(a4) events held when the page hides go out with the page-hide send: the token was fetched while they waited', async () => {
+  const user = newUser('hide-send');
+  const browser = await launch();
+  try {
+    const page = await openPage(browser.context, stack.origin, user, { config: HELD });
+    await grant(page);
+    const ids = await track(page, 'hide-send', 3);
+    // Nothing is due for 10 minutes, yet the token is fetched in the background.
+    assert.ok(await waitFor(() => page.evaluate(() => window.gradvyTokensServed >= 1), 5000), 'getToken() was called and answered');
+    const before = stack.exchanges.length;
+    await page.goto('about:blank');
+    await waitFor(async () => (await stack.sync.storedEventIds(user)).length >= 3, 10_000);
+    assert.ok(stack.exchanges.slice(before).some((x) => x.path === '/v1/batch' && x.status === 200), 'sent on page hide');
     await assertExactlyOnce(user, ids);
   } finally {
     await browser.close();
@@ -99,6 +141,7 @@ test('(c) the server answering 503 for a while: retried per Retry-After, stored 
 
 test('(d) two tabs: each event once; consent follows across tabs; a reloaded tab\'s queue is adopted', async () => {
   const user = newUser('tabs');
+  const since = stack.exchanges.length;
   const browser = await launch();
   try {
     const tab1 = await openPage(browser.context, stack.origin, user, { config: FAST });
@@ -117,15 +160,22 @@ test('(d) two tabs: each event once; consent follows across tabs; a reloaded tab
     assert.ok(await tab1.evaluate(() => window.gradvy.getConsent().granted.includes('marketing')));
     // A held queue in tab 2, then tab 2 reloads: the events are delivered once.
     ids.push(...await track(tab2, 't2-before-reload', 4));
+    const reloadAt = Date.now();
     await tab2.reload();
     await ready(tab2);
     ids.push(...await track(tab1, 't1-last', 3));
     try {
       await assertExactlyOnce(user, ids, 30_000);
     } catch (error) {
+      const stored = await stack.sync.storedEventIds(user);
       // Where undelivered events sit (queued, in flight, retry, parked, dropped) in each tab.
       const stats = await Promise.all([tab1, tab2].map((tab) => tab.evaluate(() => window.gradvy.stats()).catch(String)));
       error.message += `\ntab stats: ${JSON.stringify(stats)}`;
+      // What reached the proxy: did the missing events never leave the page, or were they refused?
+      const storedSet = new Set(stored);
+      const missing = new Set(ids.filter((id) => !storedSet.has(id)));
+      const exchanges = stack.exchanges.slice(since).map(({ ids: sent, at, ...x }) => ({ ms_after_reload: at - reloadAt, ...x, events: sent.length, missing: sent.filter((id) => missing.has(id)).length }));
+      error.message += `\nexchanges: ${JSON.stringify(exchanges)}`;
       throw error;
     }
   } finally {

@@ -20,15 +20,29 @@ export async function startStack() {
   const sync = await startSync();
   const fault = { remaining: 0, status: 503, retryAfter: '1', answered: 0 };
   const counts = { batchRequests: 0, batchFailedByProxy: 0 };
+  // Every /v1/* exchange (time, method, path, bytes, status, first event ids), for failure reports.
+  const exchanges = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/__token') {
-      res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' });
-      res.end(sync.token(url.searchParams.get('user')));
+      sync.tokenAsync(url.searchParams.get('user')).then((token) => {
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' });
+        res.end(token);
+      }, (error) => { res.writeHead(500); res.end(String(error)); });
       return;
     }
     if (url.pathname.startsWith('/v1/')) {
       if (url.pathname === '/v1/batch') counts.batchRequests++;
+      const exchange = { at: Date.now(), method: req.method, path: url.pathname, bytes: 0, status: null, ids: [] };
+      exchanges.push(exchange);
+      const chunks = [];
+      req.on('data', (c) => { chunks.push(c); exchange.bytes += c.length; });
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString();
+        exchange.ids = [...body.matchAll(/"id":"([^"]+)"/g)].map((m) => m[1]);
+      });
+      res.on('finish', () => { exchange.status = res.statusCode; });
+      res.on('close', () => { if (exchange.status === null) exchange.status = 'closed'; });
       if (url.pathname === '/v1/batch' && fault.remaining > 0) {
         fault.remaining--;
         counts.batchFailedByProxy++;
@@ -56,7 +70,7 @@ export async function startStack() {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const origin = `http://127.0.0.1:${server.address().port}`;
   return {
-    sync, origin, fault, counts,
+    sync, origin, fault, counts, exchanges,
     async stop() {
       server.closeAllConnections?.();
       await new Promise((r) => server.close(r));
@@ -83,13 +97,19 @@ export async function launch() {
 }
 
 /** Opens the test page for `user` with engine config; waits until window.gradvy is ready. */
-export async function openPage(context, origin, user, { config = {}, options = {} } = {}) {
+export async function openPage(context, origin, user, settings = {}) {
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('[page error]', e.message));
-  const q = new URLSearchParams({ user, config: JSON.stringify(config), options: JSON.stringify(options) });
-  await page.goto(`${origin}/personalizer.html?${q}`);
+  await page.goto(pageUrl(origin, user, settings));
   await ready(page);
   return page;
+}
+
+/** The test page's URL; tokenDelayMs makes its getToken() slow. */
+export function pageUrl(origin, user, { config = {}, options = {}, tokenDelayMs = 0 } = {}) {
+  const q = new URLSearchParams({ user, config: JSON.stringify(config), options: JSON.stringify(options) });
+  if (tokenDelayMs) q.set('tokenDelayMs', String(tokenDelayMs));
+  return `${origin}/personalizer.html?${q}`;
 }
 
 export async function ready(page) {

@@ -1,6 +1,6 @@
 // Shared helpers of the Node and browser suites: paths of the built parts and
 // a real gradvy-sync on a free 127.0.0.1 port with a temp SQLite database.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,8 +53,12 @@ export async function startSync({ extraArgs = [] } = {}) {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  const token = (user, ttl = '1h') =>
-    execFileSync(syncBinary, ['token', '--user', user, '--ttl', ttl, '--secret-file', secretFile], { encoding: 'utf8' }).trim();
+  const tokenArgs = (user, ttl) => ['token', '--user', user, '--ttl', ttl, '--secret-file', secretFile];
+  const token = (user, ttl = '1h') => execFileSync(syncBinary, tokenArgs(user, ttl), { encoding: 'utf8' }).trim();
+  // For servers that must keep answering other requests meanwhile (the browser harness).
+  const tokenAsync = (user, ttl = '1h') => new Promise((resolve, reject) => {
+    execFile(syncBinary, tokenArgs(user, ttl), { encoding: 'utf8' }, (error, out) => (error ? reject(error) : resolve(out.trim())));
+  });
   const api = async (user, method, path, body) => {
     const res = await fetch(`${url}${path}`, {
       method,
@@ -80,5 +84,5 @@ export async function startSync({ extraArgs = [] } = {}) {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  return { url, port, token, api, storedEventIds, stop, dir, stderr: () => stderr };
+  return { url, port, token, tokenAsync, api, storedEventIds, stop, dir, stderr: () => stderr };
 }

@@ -28,6 +28,8 @@ export class HttpTransport {
   private readonly fetchFn: typeof fetch;
   private readonly now: () => number;
   private token: string | null = null;
+  private tokenPrefetch: Promise<unknown> | null = null;
+  private lastPrefetchAt = -Infinity;
   private keepaliveBytes = 0;
 
   constructor(options: HttpTransportOptions) {
@@ -40,6 +42,10 @@ export class HttpTransport {
   private async freshToken(forceRefresh: boolean): Promise<string | null> {
     if (!this.getTokenFn) return null;
     if (!forceRefresh && this.token) return this.token;
+    if (!forceRefresh && this.tokenPrefetch) {
+      await this.tokenPrefetch;
+      if (this.token) return this.token;
+    }
     const t = await this.getTokenFn({ forceRefresh });
     this.token = t || null;
     return this.token;
@@ -47,6 +53,25 @@ export class HttpTransport {
 
   forgetToken(): void {
     this.token = null;
+  }
+
+  /** Whether a page-hide send can authenticate: a token is in memory, or the app supplies none. */
+  get canSendOnHide(): boolean {
+    return !this.getTokenFn || this.token !== null;
+  }
+
+  /**
+   * Asks getToken() in the background (at most every 5 s) so that a page hide, which cannot wait for
+   * a promise, finds a token. Failures are left to the next real request, which reports them.
+   */
+  prefetchToken(): void {
+    if (!this.getTokenFn || this.token || this.tokenPrefetch || this.now() - this.lastPrefetchAt < 5_000) return;
+    this.lastPrefetchAt = this.now();
+    this.tokenPrefetch = this.freshToken(false)
+      .catch(() => null)
+      .finally(() => {
+        this.tokenPrefetch = null;
+      });
   }
 
   private async send(method: string, path: string, body: string | undefined, keepalive: boolean, token: string | null): Promise<Sent> {
