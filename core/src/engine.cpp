@@ -123,6 +123,10 @@ nlohmann::json to_json(const ConsentUpdate& update) {
 Engine::Engine(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Engine::~Engine() = default;
 
+// [[gnu::cold]] below: once per engine or per host call, never per event;
+// in this -O3 file (a hot source of the wasm build) it makes the compiler
+// optimize the function for size.
+[[gnu::cold]]
 Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config, std::uint64_t seed) {
   if (Status s = validate_queue_config(config.queue); !s.ok()) return s;
   if (Status s = config.profile.validate(); !s.ok()) return s;
@@ -146,6 +150,7 @@ Result<std::unique_ptr<Engine>> Engine::create(EngineConfig config, std::uint64_
   return std::unique_ptr<Engine>(new Engine(std::move(state)));
 }
 
+[[gnu::cold]]
 Result<std::unique_ptr<Engine>> Engine::create(std::string_view config_json, std::string_view seed_hex) {
   auto seed = parse_seed_hex(seed_hex);
   if (!seed.ok()) return seed.status();
@@ -307,6 +312,7 @@ Result<ConsentUpdate> Engine::set_purpose(Purpose purpose, bool granted, std::in
   return enforce(s, s.consent.set_purpose(purpose, granted, s.config.policy_version, now_ms));
 }
 
+[[gnu::cold]]
 Result<ConsentUpdate> Engine::apply_tcf(std::string_view tc_string, std::int64_t now_ms) {
   State& s = *state_;
   return enforce(s, s.consent.apply_tc_string(tc_string, s.config.policy_version, now_ms));
@@ -327,6 +333,7 @@ Result<ConsentUpdate> Engine::set_gpc(bool on, std::int64_t now_ms) {
 
 const ConsentState& Engine::consent() const { return state_->consent; }
 
+[[gnu::cold]]
 nlohmann::json Engine::consent_json() const {
   const ConsentState& c = state_->consent;
   return {{"granted", purpose_set_to_json(c.granted())},
@@ -381,6 +388,7 @@ std::uint64_t Engine::revision() const { return state_->revision; }
 EngineCounters Engine::counters() const { return state_->counters; }
 QueueStats Engine::queue_stats() const { return state_->queue.stats(); }
 
+[[gnu::cold]]
 nlohmann::json Engine::stats_json() const {
   const State& s = *state_;
   const QueueStats q = s.queue.stats();

@@ -90,6 +90,9 @@ void append_ranking_json(std::string& out, const RerankResult& r, bool explain) 
 
 }  // namespace
 
+// [[gnu::cold]]: once per catalog (set_candidates) or per experiment (variant),
+// never per rerank; optimized for size in this -O3 file.
+[[gnu::cold]]
 Status Engine::set_candidates(std::string_view candidates_json, const float* embeddings, std::size_t n,
                               std::size_t d) {
   State& s = *state_;
@@ -196,6 +199,7 @@ Result<int> Engine::feedback(std::string_view item_id, std::string_view kind, st
   return track("recommendation_feedback", props, "", now_ms);
 }
 
+[[gnu::cold]]
 Result<nlohmann::json> Engine::variant(std::string_view experiment_id, std::string_view variants_json,
                                        std::int64_t now_ms) {
   State& s = *state_;

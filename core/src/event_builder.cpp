@@ -209,6 +209,8 @@ Status EventBuilder::build_into(std::string_view type, std::string_view props_js
   return Status();
 }
 
+// [[gnu::cold]]: snapshot and restore only; optimized for size in this -O3 file.
+[[gnu::cold]]
 nlohmann::json EventBuilder::to_json() const {
   nlohmann::json json = nlohmann::json::object();
   json["version"] = kEventBuilderStateVersion;
@@ -225,6 +227,7 @@ nlohmann::json EventBuilder::to_json() const {
   return json;
 }
 
+[[gnu::cold]]
 Status EventBuilder::restore(const nlohmann::json& state) {
   const auto corrupt = [](const std::string& message) {
     return Status(ErrorCode::snapshot_corrupt, "event builder state: " + message);
