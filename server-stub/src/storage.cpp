@@ -19,7 +19,7 @@ const std::vector<std::string>& learner_tables() {
   return tables;
 }
 
-int latest_schema_version() { return 2; }
+int latest_schema_version() { return 3; }
 
 double interaction_weight(const std::string& action) {
   if (action == "view") return 1.0;

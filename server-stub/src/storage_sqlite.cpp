@@ -128,6 +128,12 @@ ALTER TABLE events_v2 RENAME TO events;
 CREATE INDEX events_ts ON events (ts);
 CREATE INDEX events_interactions ON events (ts, id, item_id, user_id, action) WHERE item_id IS NOT NULL;
 )sql",
+      // Version 3: no index on ts alone. Only retention read it, and it can
+      // walk the learners along UNIQUE (user_id, ts, event_id) instead; the
+      // index cost one more B-tree insert (and its WAL pages) per stored event.
+      R"sql(
+DROP INDEX events_ts;
+)sql",
   };
   return steps;
 }
@@ -282,6 +288,10 @@ const char* insert_events_sql(std::size_t rows) {
   }();
   return texts[rows].c_str();
 }
+// Retention deletes at most this many rows, or visits this many learners, per write.
+constexpr std::int64_t kPurgeRows = 10000;
+constexpr int kPurgeLearners = 1000;
+
 const char* kInsertBatch =
     "INSERT INTO batches (user_id, batch_id, device_id, sent_at, received_at, event_count, accepted,"
     " duplicates) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (user_id, batch_id) DO NOTHING";
@@ -465,19 +475,48 @@ class SqliteStorage final : public Storage {
   }
 
   std::int64_t purge_events_before(std::int64_t ts_ms) override {
-    // In chunks, so ingestion keeps flowing between them.
+    // Learner by learner along UNIQUE (user_id, ts, event_id): one seek to the
+    // next learner, one range delete below the cutoff. In chunks of at most
+    // kPurgeRows rows or kPurgeLearners learners, so ingestion keeps flowing.
     std::int64_t total = 0;
-    for (;;) {
-      std::int64_t removed = 0;
+    std::string done_up_to;  // every learner <= this one is purged
+    for (bool finished = false; !finished;) {
+      std::int64_t chunk_removed = 0;
+      std::string chunk_end;
       write([&](Connection& conn) {
-        auto stmt = conn.prepare(
-            "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < ?1 LIMIT 10000)");
-        stmt.bind(1, ts_ms);
-        stmt.run();
-        removed = stmt.changes();
+        std::string cursor = done_up_to;  // a retried job starts over from here
+        std::int64_t removed = 0;
+        bool at_end = false;
+        for (int learners = 0; learners < kPurgeLearners && removed < kPurgeRows;) {
+          std::string learner;
+          {
+            auto next = conn.prepare("SELECT user_id FROM events WHERE user_id > ?1 ORDER BY user_id LIMIT 1");
+            next.bind(1, cursor);
+            if (!next.step()) {
+              at_end = true;
+              break;
+            }
+            learner = next.text(0);
+          }
+          auto purge = conn.prepare(
+              "DELETE FROM events WHERE id IN"
+              " (SELECT id FROM events WHERE user_id = ?1 AND ts < ?2 LIMIT ?3)");
+          const std::int64_t limit = kPurgeRows - removed;
+          purge.bind(1, learner).bind(2, ts_ms).bind(3, limit);
+          purge.run();
+          const auto changes = purge.changes();
+          removed += changes;
+          if (changes < limit) {  // this learner is done (otherwise the next chunk goes on with it)
+            cursor = std::move(learner);
+            ++learners;
+          }
+        }
+        chunk_removed = removed;
+        chunk_end = std::move(cursor);
+        finished = at_end;
       });
-      total += removed;
-      if (removed == 0) break;
+      total += chunk_removed;
+      done_up_to = std::move(chunk_end);
     }
     write([&](Connection& conn) {
       auto stmt = conn.prepare("DELETE FROM batches WHERE received_at < ?1");

@@ -126,6 +126,42 @@ TEST_P(StorageTest, UpgradesAVersionOneDatabaseInPlace) {
   EXPECT_EQ(upgraded->delete_user("learner-a", 1).rows_by_table.at("events"), 3);
 }
 
+TEST_P(StorageTest, UpgradesAVersionTwoDatabaseInPlace) {
+  // A database as gradvy-sync with schema version 2 left it, rows included:
+  // version 3 drops the index on ts, so retention must still find old events.
+  ScratchDatabase old;
+  std::string why;
+  ASSERT_TRUE(old.create(GetParam(), &why)) << why;
+  const auto& steps = GetParam() == "sqlite" ? sqlite_migrations() : postgres_migrations();
+  std::string sql =
+      "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL);"
+      "INSERT INTO schema_version (version, applied_at) VALUES (1, 0), (2, 0);" +
+      steps.at(0) + steps.at(1);
+  const std::int64_t now = 400 * kDay;
+  const std::vector<StoredEvent> rows = {
+      make_event("learner-a", "a-old", now - 200 * kDay), make_event("learner-a", "a-new", now - kDay),
+      make_event("learner-b", "b-new", now - 2 * kDay), make_event("learner-c", "c-old", now - 300 * kDay)};
+  const std::vector<std::string> owners = {"learner-a", "learner-a", "learner-b", "learner-c"};
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    sql += "INSERT INTO events (user_id, event_id, ts, seq, purpose, body) VALUES (" + sql_literal(owners[i]) + ", " +
+           sql_literal(rows[i].id) + ", " + std::to_string(rows[i].ts) + ", " + std::to_string(rows[i].seq) + ", " +
+           sql_literal(rows[i].purpose) + ", " + sql_literal(rows[i].json) + ");";
+  }
+  old.exec_sql(sql);
+
+  auto upgraded = open_storage(old.url());
+  EXPECT_EQ(upgraded->schema_version(), latest_schema_version());
+  std::vector<int> expected;
+  for (int v = 1; v <= latest_schema_version(); ++v) expected.push_back(v);
+  EXPECT_EQ(old.schema_versions(), expected);
+  EXPECT_EQ(upgraded->count_events(""), 4) << "the upgrade keeps every stored event";
+  EXPECT_EQ(upgraded->store_batch(make_batch("learner-a", "b1"), {rows[1]}).duplicates, 1);
+  EXPECT_EQ(upgraded->purge_events_before(now - 180 * kDay), 2);
+  EXPECT_EQ(stored_ids(*upgraded, "learner-a"), std::set<std::string>{"a-new"});
+  EXPECT_EQ(upgraded->count_events("learner-b"), 1);
+  EXPECT_EQ(upgraded->count_events("learner-c"), 0);
+}
+
 TEST_P(StorageTest, SameBatchTwiceIsStoredOnce) {
   const auto events = make_events("learner-a", 0, 50);
   const auto first = storage_->store_batch(make_batch("learner-a", "batch-1"), events);
