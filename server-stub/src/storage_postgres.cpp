@@ -291,48 +291,30 @@ class PostgresStorage final : public Storage {
   }
 
   std::int64_t purge_events_before(std::int64_t ts_ms) override {
-    // Learner by learner along UNIQUE (user_id, ts, event_id): one index seek
-    // to the next learner, one range delete below the cutoff. In chunks of at
-    // most kPurgeRows rows or kPurgeLearners learners, so no single
-    // transaction holds locks for long.
-    constexpr std::int64_t kPurgeRows = 10000;
-    constexpr int kPurgeLearners = 1000;
-    struct Chunk {
-      std::int64_t removed = 0;
-      std::string done_up_to;  // every learner <= this one is purged
-      bool at_end = false;
-    };
     std::int64_t total = 0;
-    Chunk chunk;
-    while (!chunk.at_end) {
-      chunk = with_retried_transaction("purge_events_before", Replay::safe, [&](pqxx::connection& conn) {
+    PurgeStep step;
+    while (!step.at_end) {
+      // One transaction per step, so none holds locks for long; a retry starts over from step.done_up_to.
+      step = with_retried_transaction("purge_events_before", Replay::safe, [&](pqxx::connection& conn) {
         pqxx::work tx(conn);
-        Chunk out;
-        out.done_up_to = chunk.done_up_to;
-        for (int learners = 0; learners < kPurgeLearners && out.removed < kPurgeRows;) {
-          const auto next = tx.exec_params(
-              "SELECT user_id FROM events WHERE user_id > $1 ORDER BY user_id LIMIT 1", out.done_up_to);
-          if (next.empty()) {
-            out.at_end = true;
-            break;
-          }
-          const auto learner = next[0][0].as<std::string>();
-          const std::int64_t limit = kPurgeRows - out.removed;
-          const auto changes = static_cast<std::int64_t>(
-              tx.exec_params("DELETE FROM events WHERE id IN"
-                             " (SELECT id FROM events WHERE user_id = $1 AND ts < $2 LIMIT $3)",
-                             learner, ts_ms, limit)
-                  .affected_rows());
-          out.removed += changes;
-          if (changes < limit) {  // this learner is done (otherwise the next chunk goes on with it)
-            out.done_up_to = learner;
-            ++learners;
-          }
-        }
+        PurgeStep next = purge_step(
+            step.done_up_to,
+            [&](const std::string& after) -> std::optional<std::string> {
+              const auto r = tx.exec_params("SELECT user_id FROM events WHERE user_id > $1 ORDER BY user_id LIMIT 1", after);
+              if (r.empty()) return std::nullopt;
+              return r[0][0].as<std::string>();
+            },
+            [&](const std::string& learner, std::int64_t limit) {
+              return static_cast<std::int64_t>(
+                  tx.exec_params("DELETE FROM events WHERE id IN"
+                                 " (SELECT id FROM events WHERE user_id = $1 AND ts < $2 LIMIT $3)",
+                                 learner, ts_ms, limit)
+                      .affected_rows());
+            });
         tx.commit();
-        return out;
+        return next;
       });
-      total += chunk.removed;
+      total += step.removed;
     }
     with_retried_transaction("purge_events_before", Replay::safe, [&](pqxx::connection& conn) {
       pqxx::work tx(conn);

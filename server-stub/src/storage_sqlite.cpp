@@ -288,10 +288,6 @@ const char* insert_events_sql(std::size_t rows) {
   }();
   return texts[rows].c_str();
 }
-// Retention deletes at most this many rows, or visits this many learners, per write.
-constexpr std::int64_t kPurgeRows = 10000;
-constexpr int kPurgeLearners = 1000;
-
 const char* kInsertBatch =
     "INSERT INTO batches (user_id, batch_id, device_id, sent_at, received_at, event_count, accepted,"
     " duplicates) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (user_id, batch_id) DO NOTHING";
@@ -475,48 +471,31 @@ class SqliteStorage final : public Storage {
   }
 
   std::int64_t purge_events_before(std::int64_t ts_ms) override {
-    // Learner by learner along UNIQUE (user_id, ts, event_id): one seek to the
-    // next learner, one range delete below the cutoff. In chunks of at most
-    // kPurgeRows rows or kPurgeLearners learners, so ingestion keeps flowing.
     std::int64_t total = 0;
-    std::string done_up_to;  // every learner <= this one is purged
-    for (bool finished = false; !finished;) {
-      std::int64_t chunk_removed = 0;
-      std::string chunk_end;
+    PurgeStep step;
+    while (!step.at_end) {
+      PurgeStep next;
       write([&](Connection& conn) {
-        std::string cursor = done_up_to;  // a retried job starts over from here
-        std::int64_t removed = 0;
-        bool at_end = false;
-        for (int learners = 0; learners < kPurgeLearners && removed < kPurgeRows;) {
-          std::string learner;
-          {
-            auto next = conn.prepare("SELECT user_id FROM events WHERE user_id > ?1 ORDER BY user_id LIMIT 1");
-            next.bind(1, cursor);
-            if (!next.step()) {
-              at_end = true;
-              break;
-            }
-            learner = next.text(0);
-          }
-          auto purge = conn.prepare(
-              "DELETE FROM events WHERE id IN"
-              " (SELECT id FROM events WHERE user_id = ?1 AND ts < ?2 LIMIT ?3)");
-          const std::int64_t limit = kPurgeRows - removed;
-          purge.bind(1, learner).bind(2, ts_ms).bind(3, limit);
-          purge.run();
-          const auto changes = purge.changes();
-          removed += changes;
-          if (changes < limit) {  // this learner is done (otherwise the next chunk goes on with it)
-            cursor = std::move(learner);
-            ++learners;
-          }
-        }
-        chunk_removed = removed;
-        chunk_end = std::move(cursor);
-        finished = at_end;
+        // step.done_up_to moves only after the write: a retried job starts over from it.
+        next = purge_step(
+            step.done_up_to,
+            [&](const std::string& after) -> std::optional<std::string> {
+              auto stmt = conn.prepare("SELECT user_id FROM events WHERE user_id > ?1 ORDER BY user_id LIMIT 1");
+              stmt.bind(1, after);
+              if (!stmt.step()) return std::nullopt;
+              return stmt.text(0);
+            },
+            [&](const std::string& learner, std::int64_t limit) -> std::int64_t {
+              auto stmt = conn.prepare(
+                  "DELETE FROM events WHERE id IN"
+                  " (SELECT id FROM events WHERE user_id = ?1 AND ts < ?2 LIMIT ?3)");
+              stmt.bind(1, learner).bind(2, ts_ms).bind(3, limit);
+              stmt.run();
+              return stmt.changes();
+            });
       });
-      total += chunk_removed;
-      done_up_to = std::move(chunk_end);
+      total += next.removed;
+      step = std::move(next);
     }
     write([&](Connection& conn) {
       auto stmt = conn.prepare("DELETE FROM batches WHERE received_at < ?1");

@@ -21,6 +21,13 @@ using testing_support::StorageTest;
 
 constexpr std::int64_t kDay = 86'400'000;
 
+// What schema_version holds after every migration ran exactly once.
+std::vector<int> every_schema_version() {
+  std::vector<int> versions;
+  for (int v = 1; v <= latest_schema_version(); ++v) versions.push_back(v);
+  return versions;
+}
+
 std::set<std::string> stored_ids(Storage& storage, const std::string& user_id) {
   std::set<std::string> ids;
   for (const auto& event : storage.list_events(user_id)) ids.insert(event["id"].get<std::string>());
@@ -36,9 +43,7 @@ TEST_P(StorageTest, OpensAtTheLatestSchemaVersionAndReopensWithoutMigratingTwice
   storage_ = open_storage(db_.url());  // second start on the same database
   storage_ = open_storage(db_.url());  // and a third
   EXPECT_EQ(storage_->schema_version(), latest_schema_version());
-  std::vector<int> expected;
-  for (int v = 1; v <= latest_schema_version(); ++v) expected.push_back(v);
-  EXPECT_EQ(db_.schema_versions(), expected);
+  EXPECT_EQ(db_.schema_versions(), every_schema_version());
   EXPECT_EQ(storage_->count_events("learner-a"), 3) << "reopening must keep the data";
 }
 
@@ -60,9 +65,7 @@ TEST_P(StorageTest, ServersStartingAtOnceOnAFreshDatabaseMigrateItOnce) {
   }
   for (auto& starter : starters) starter.join();
   for (const auto& error : errors) EXPECT_EQ(error, "");
-  std::vector<int> expected;
-  for (int v = 1; v <= latest_schema_version(); ++v) expected.push_back(v);
-  EXPECT_EQ(fresh.schema_versions(), expected);
+  EXPECT_EQ(fresh.schema_versions(), every_schema_version());
   EXPECT_EQ(open_storage(fresh.url())->count_events("learner-a"), 6);
 }
 
@@ -101,9 +104,7 @@ TEST_P(StorageTest, UpgradesAVersionOneDatabaseInPlace) {
 
   auto upgraded = open_storage(old.url());
   EXPECT_EQ(upgraded->schema_version(), latest_schema_version());
-  std::vector<int> expected;
-  for (int v = 1; v <= latest_schema_version(); ++v) expected.push_back(v);
-  EXPECT_EQ(old.schema_versions(), expected);
+  EXPECT_EQ(old.schema_versions(), every_schema_version());
 
   const auto events = upgraded->list_events("learner-a");
   ASSERT_EQ(events.size(), 2u) << "the upgrade keeps every stored event";
@@ -151,9 +152,7 @@ TEST_P(StorageTest, UpgradesAVersionTwoDatabaseInPlace) {
 
   auto upgraded = open_storage(old.url());
   EXPECT_EQ(upgraded->schema_version(), latest_schema_version());
-  std::vector<int> expected;
-  for (int v = 1; v <= latest_schema_version(); ++v) expected.push_back(v);
-  EXPECT_EQ(old.schema_versions(), expected);
+  EXPECT_EQ(old.schema_versions(), every_schema_version());
   EXPECT_EQ(upgraded->count_events(""), 4) << "the upgrade keeps every stored event";
   EXPECT_EQ(upgraded->store_batch(make_batch("learner-a", "b1"), {rows[1]}).duplicates, 1);
   EXPECT_EQ(upgraded->purge_events_before(now - 180 * kDay), 2);
@@ -410,6 +409,47 @@ TEST_P(StorageTest, RetentionPurgesOnlyOlderEvents) {
   EXPECT_EQ(storage_->count_events("learner-b"), 0);
   for (const auto& event : storage_->list_events("learner-a")) EXPECT_GE(event["ts"].get<std::int64_t>(), now - 180 * kDay);
   EXPECT_EQ(storage_->purge_events_before(now - 180 * kDay), 0);
+}
+
+// The retention walk both backends share, over learners held in a map: each
+// step stops at 10,000 rows or 1,000 learners, and the steps together visit
+// every learner once and delete every old event once.
+TEST(PurgeStep, StepsCoverEveryLearnerAcrossRowAndLearnerBounds) {
+  std::map<std::string, std::int64_t> old_rows;  // learner -> events below the cutoff
+  old_rows["a-heavy"] = 25'000;                  // spans three steps on its own
+  for (int i = 0; i < 2'500; ++i) old_rows["l" + std::to_string(10'000 + i)] = i % 3;
+  std::int64_t expected_total = 0;
+  for (const auto& [learner, rows] : old_rows) expected_total += rows;
+
+  std::vector<PurgeStep> steps;
+  PurgeStep step;
+  while (!step.at_end) {
+    step = purge_step(
+        step.done_up_to,
+        [&](const std::string& after) -> std::optional<std::string> {
+          auto next = old_rows.upper_bound(after);
+          if (next == old_rows.end()) return std::nullopt;
+          return next->first;
+        },
+        [&](const std::string& learner, std::int64_t limit) {
+          const std::int64_t removed = std::min(limit, old_rows[learner]);
+          old_rows[learner] -= removed;
+          return removed;
+        });
+    steps.push_back(step);
+    ASSERT_LT(steps.size(), 100u) << "the walk must end";
+  }
+  std::int64_t total = 0;
+  for (const auto& s : steps) {
+    EXPECT_LE(s.removed, 10'000);
+    total += s.removed;
+  }
+  EXPECT_EQ(total, expected_total);
+  for (const auto& [learner, rows] : old_rows) EXPECT_EQ(rows, 0) << learner;
+  // 25,000 rows of one learner take three steps; the first leaves it unfinished.
+  EXPECT_EQ(steps[0].removed, 10'000);
+  EXPECT_EQ(steps[0].done_up_to, "");
+  EXPECT_EQ(steps[2].done_up_to.rfind("l", 0), 0u) << "a-heavy is done in step 3, which goes on to the next learners";
 }
 
 TEST_P(StorageTest, InteractionsAndPopularityComeFromCourseInteractionEvents) {
