@@ -153,15 +153,23 @@ Status EventBuilder::build_into(std::string_view type, std::string_view props_js
                                            : validate_built_in_props(event_type, props_doc_, 0, &layout);
   if (!status.ok()) return status;
 
-  const JsonDocument* ctx = nullptr;
-  if (!ctx_json.empty() && ctx_json != "null") {
+  // The page context repeats from call to call: a text equal to the last valid
+  // one is neither parsed nor validated nor scrubbed again.
+  const bool has_ctx = !ctx_json.empty() && ctx_json != "null";
+  if (has_ctx && !(ctx_cached_ && ctx_json == ctx_text_)) {
+    ctx_cached_ = false;
     status = parse_input("ctx", ctx_json, 2, &ctx_doc_);
     if (!status.ok()) return status;
+    ctx_member_.clear();
+    PiiCounts ctx_counts;
     if (ctx_doc_.root().kind != JsonKind::null_value) {
       status = validate_ctx(ctx_doc_, 0);
       if (!status.ok()) return status;
-      ctx = &ctx_doc_;
+      writer_.write_ctx(ctx_doc_, 0, ctx_member_, ctx_counts);
     }
+    ctx_redacted_ = ctx_counts.redacted;
+    ctx_text_.assign(ctx_json.data(), ctx_json.size());
+    ctx_cached_ = true;
   }
 
   // 3. Stamp tentatively; the RNG is rolled back if the event is refused.
@@ -185,7 +193,8 @@ Status EventBuilder::build_into(std::string_view type, std::string_view props_js
   envelope.purpose = purpose;
 
   StampedEvent& event = *out;
-  writer_.write(envelope, event_type, props_doc_, 0, layout, ctx, 0, filter_, wire_buffer_, &event);
+  writer_.write(envelope, event_type, props_doc_, 0, layout, has_ctx ? ctx_member_.view() : std::string_view(),
+                has_ctx ? ctx_redacted_ : 0, filter_, wire_buffer_, &event);
 
   // 4. Size limit on the exact bytes that will travel.
   if (wire_buffer_.size() > config_.max_event_bytes) {

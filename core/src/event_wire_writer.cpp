@@ -70,9 +70,27 @@ void EventWireWriter::write_free(JsonOut& out, const JsonDocument& doc, std::uin
   }
 }
 
+void EventWireWriter::write_ctx(const JsonDocument& ctx, std::uint32_t ctx_index, JsonOut& out, PiiCounts& counts) {
+  const std::size_t rollback = out.size();
+  out.append(",\"ctx\":{", 8);
+  bool first = true;
+  const JsonNode& object = ctx.node(ctx_index);
+  for (std::uint32_t i = JsonDocument::first_child(ctx_index); i < object.end; i = ctx.next_sibling(i)) {
+    const JsonNode& node = ctx.node(i);
+    if (node.text.empty()) continue;  // referrer "" means none
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_key(out, node.key);
+    if (node.key == "locale") append_json_plain_string(out, node.text);
+    else write_scrubbed(out, node.text, counts);
+  }
+  if (first) out.truncate(rollback);
+  else out.push_back('}');
+}
+
 void EventWireWriter::write(const WireEnvelope& envelope, EventType type, const JsonDocument& props,
-                            std::uint32_t props_index, const PropsLayout& layout, const JsonDocument* ctx,
-                            std::uint32_t ctx_index, const PiiKeyFilter& filter, JsonOut& out,
+                            std::uint32_t props_index, const PropsLayout& layout, std::string_view ctx_member,
+                            std::uint32_t ctx_redacted, const PiiKeyFilter& filter, JsonOut& out,
                             StampedEvent* event) {
   out.clear();
   PiiCounts counts;
@@ -165,23 +183,8 @@ void EventWireWriter::write(const WireEnvelope& envelope, EventType type, const 
     out.push_back('}');
   }
 
-  if (ctx != nullptr) {
-    const std::size_t rollback = out.size();
-    out.append(",\"ctx\":{", 8);
-    bool first = true;
-    const JsonNode& object = ctx->node(ctx_index);
-    for (std::uint32_t i = JsonDocument::first_child(ctx_index); i < object.end; i = ctx->next_sibling(i)) {
-      const JsonNode& node = ctx->node(i);
-      if (node.text.empty()) continue;  // referrer "" means none
-      if (!first) out.push_back(',');
-      first = false;
-      append_json_key(out, node.key);
-      if (node.key == "locale") append_json_plain_string(out, node.text);
-      else write_scrubbed(out, node.text, counts);
-    }
-    if (first) out.truncate(rollback);
-    else out.push_back('}');
-  }
+  out.append(ctx_member.data(), ctx_member.size());
+  counts.redacted += ctx_redacted;
   out.push_back('}');
   event->pii_ = counts;
 }

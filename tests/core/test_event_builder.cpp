@@ -187,6 +187,48 @@ TEST(EventBuilder, ScrubsPiiInFreeTextCtxFiltersAndCustomProps) {
   EXPECT_EQ(r->pii().dropped_keys, 2u);  // "Password" and the key that is an e-mail
 }
 
+TEST(EventBuilder, RepeatedContextGivesTheSameWireCountsAndErrors) {
+  // A context equal to the previous valid one is rendered once and reused: every
+  // call must still carry it, count its redactions, and refuse bad ones.
+  EventBuilder builder;
+  Rng rng(5);
+  const std::string ctx = R"({"page_url":"/c?tel=555-123-4567","locale":"en-GB"})";
+  const std::string expected_ctx = R"({"page_url":"/c?tel=[redacted]","locale":"en-GB"})";
+  for (int i = 0; i < 3; ++i) {
+    const auto r = builder.build("course_interaction", kSmall, ctx, kT0 + i, rng);
+    ASSERT_TRUE(r.ok()) << r.message();
+    EXPECT_EQ(wire_json(*r)["ctx"], json::parse(expected_ctx));
+    EXPECT_EQ(r->pii().redacted, 1u);
+  }
+  auto r = builder.build("course_interaction", kSmall, R"({"locale":"de"})", kT0 + 3, rng);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(wire_json(*r)["ctx"], json::parse(R"({"locale":"de"})"));
+  EXPECT_EQ(r->pii().redacted, 0u);
+  // No context, then an empty one, after a cached one.
+  r = builder.build("course_interaction", kSmall, "", kT0 + 4, rng);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_FALSE(wire_json(*r).contains("ctx"));
+  r = builder.build("course_interaction", kSmall, R"({"referrer":""})", kT0 + 5, rng);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_FALSE(wire_json(*r).contains("ctx"));
+  // An invalid context after a valid one, and the same invalid text twice.
+  for (int i = 0; i < 2; ++i) {
+    r = builder.build("course_interaction", kSmall, R"({"locale":"not a tag"})", kT0 + 6, rng);
+    EXPECT_EQ(r.code(), ErrorCode::invalid_event);
+    r = builder.build("course_interaction", kSmall, R"({"locale":)", kT0 + 6, rng);
+    EXPECT_EQ(r.code(), ErrorCode::invalid_json);
+  }
+  // The valid one again after the failures, then from a moved builder.
+  r = builder.build("course_interaction", kSmall, ctx, kT0 + 7, rng);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(wire_json(*r)["ctx"], json::parse(expected_ctx));
+  EventBuilder moved = std::move(builder);
+  r = moved.build("course_interaction", kSmall, ctx, kT0 + 8, rng);
+  ASSERT_TRUE(r.ok()) << r.message();
+  EXPECT_EQ(wire_json(*r)["ctx"], json::parse(expected_ctx));
+  EXPECT_EQ(r->pii().redacted, 1u);
+}
+
 TEST(EventBuilder, IdentifiersAreNotScannedForNumbers) {
   EventBuilder builder;
   Rng rng(3);

@@ -92,6 +92,11 @@ class EventBuilder {
   JsonDocument ctx_doc_;
   EventWireWriter writer_;
   JsonOut wire_buffer_;  // reused; an event's string is allocated once, at its final size
+  // The last context text that parsed and validated, and its rendered wire member.
+  std::string ctx_text_;
+  JsonOut ctx_member_;
+  std::uint32_t ctx_redacted_ = 0;
+  bool ctx_cached_ = false;
 
   std::uint64_t seq_ = 0;
   bool has_session_ = false;

@@ -36,11 +36,17 @@ class EventWireWriter {
  public:
   // Writes the wire form into `out` (cleared first) and fills `event`'s spans,
   // facts and PII counts; the caller copies `out` into the event once it has
-  // passed the size limit. `ctx` may be null; `layout` is ignored for custom
-  // types.
+  // passed the size limit. `ctx_member` is what write_ctx rendered (may be
+  // empty) and `ctx_redacted` its redaction count; `layout` is ignored for
+  // custom types.
   void write(const WireEnvelope& envelope, EventType type, const JsonDocument& props, std::uint32_t props_index,
-             const PropsLayout& layout, const JsonDocument* ctx, std::uint32_t ctx_index,
+             const PropsLayout& layout, std::string_view ctx_member, std::uint32_t ctx_redacted,
              const PiiKeyFilter& filter, JsonOut& out, StampedEvent* event);
+
+  // Appends the `,"ctx":{...}` member of a validated context to `out`, or nothing
+  // when every member is empty, and adds its redactions to `counts`. Separate
+  // from write() so that a context repeated call after call is rendered once.
+  void write_ctx(const JsonDocument& ctx, std::uint32_t ctx_index, JsonOut& out, PiiCounts& counts);
 
  private:
   void write_scrubbed(JsonOut& out, std::string_view text, PiiCounts& counts);
