@@ -1,7 +1,7 @@
 // `gradvy-sync serve`: the sync server. Wires config, storage, catalog,
 // candidates, background jobs and routes together, and shuts down cleanly on
 // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (idle
-// keep-alive connections are dropped within --keep-alive seconds, 5 s),
+// keep-alive connections are dropped within 100 ms, see http_server.hpp),
 // stop the jobs, close the database, exit 0.
 #include <pthread.h>
 #include <signal.h>
@@ -19,6 +19,7 @@
 #include "gradvy_sync/candidates_refresh.hpp"
 #include "gradvy_sync/catalog.hpp"
 #include "gradvy_sync/command.hpp"
+#include "gradvy_sync/http_server.hpp"
 #include "gradvy_sync/log.hpp"
 #include "gradvy_sync/metrics.hpp"
 #include "gradvy_sync/rate_limit.hpp"
@@ -115,7 +116,7 @@ int run_serve(const std::vector<std::string>& args) {
       },
       seconds(std::min<std::int64_t>(cfg.embeddings_refresh_s, 60)));
 
-  httplib::Server server;
+  HttpServer server;
   const std::size_t threads = static_cast<std::size_t>(cfg.threads);
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_tcp_nodelay(true);  // without it small responses wait ~40 ms for delayed ACKs
