@@ -19,29 +19,7 @@ const std::vector<std::string>& learner_tables() {
   return tables;
 }
 
-int latest_schema_version() { return 3; }
-
-PurgeStep purge_step(std::string done_up_to, const NextLearner& next_learner, const DeleteOlder& delete_older) {
-  constexpr std::int64_t kMaxRows = 10000;
-  constexpr int kMaxLearners = 1000;
-  PurgeStep step;
-  step.done_up_to = std::move(done_up_to);
-  for (int learners = 0; learners < kMaxLearners && step.removed < kMaxRows;) {
-    std::optional<std::string> learner = next_learner(step.done_up_to);
-    if (!learner) {
-      step.at_end = true;
-      break;
-    }
-    const std::int64_t limit = kMaxRows - step.removed;
-    const std::int64_t removed = delete_older(*learner, limit);
-    step.removed += removed;
-    if (removed < limit) {  // this learner is done (otherwise the next step goes on with it)
-      step.done_up_to = std::move(*learner);
-      ++learners;
-    }
-  }
-  return step;
-}
+int latest_schema_version() { return 4; }
 
 double interaction_weight(const std::string& action) {
   if (action == "view") return 1.0;

@@ -1,18 +1,20 @@
 // PostgreSQL backend: same schema and behaviour as SQLite, for several server
 // instances sharing one database. A small pool of connections; each call
-// borrows one and runs one transaction. A batch is one multi-row INSERT over
-// unnest() of arrays, ON CONFLICT DO NOTHING, in event-id order so concurrent
-// overlapping batches lock rows in the same order (no deadlocks between them).
+// borrows one and runs one transaction. A batch is one event block
+// (event_blocks.hpp), stored under a per-learner advisory lock so that
+// overlapping batches arriving at several instances at once dedupe exactly.
 #include <pqxx/pqxx>
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "gradvy_sync/event_blocks.hpp"
 #include "gradvy_sync/storage.hpp"
 #include "gradvy_sync/storage_backends.hpp"
 
@@ -108,6 +110,40 @@ CREATE INDEX events_interactions ON events (ts, id, item_id, user_id, action) WH
       R"sql(
 DROP INDEX events_ts;
 )sql",
+      // Version 4 (as in the SQLite backend): event blocks, one row per
+      // stored batch (event_blocks.hpp). Existing events become blocks of
+      // one under their old ids; the id sequence continues after them.
+      R"sql(
+CREATE TABLE event_blocks (
+  id          BIGSERIAL PRIMARY KEY,
+  user_id     TEXT   NOT NULL CHECK (length(user_id) > 0),
+  ts_min      BIGINT NOT NULL,
+  ts_max      BIGINT NOT NULL CHECK (ts_max >= ts_min),
+  event_count BIGINT NOT NULL CHECK (event_count > 0),
+  key_filter  TEXT   NOT NULL DEFAULT '',
+  events      TEXT   NOT NULL
+);
+CREATE INDEX event_blocks_user ON event_blocks (user_id, ts_max, ts_min);
+CREATE INDEX event_blocks_ts ON event_blocks (ts_min);
+CREATE TABLE interaction_blocks (
+  id           BIGINT PRIMARY KEY,
+  user_id      TEXT   NOT NULL CHECK (length(user_id) > 0),
+  ts_max       BIGINT NOT NULL,
+  interactions TEXT   NOT NULL
+);
+INSERT INTO event_blocks (id, user_id, ts_min, ts_max, event_count, events)
+  SELECT id, user_id, ts, ts, 1,
+         ts || ' ' || seq || ' ' || octet_length(event_id) || ':' || event_id || ' ' ||
+         octet_length(body) || ':' || body || E'\n'
+  FROM events ORDER BY id;
+INSERT INTO interaction_blocks (id, user_id, ts_max, interactions)
+  SELECT id, user_id, ts,
+         ts || ' ' || octet_length(item_id) || ':' || item_id || ' ' ||
+         octet_length(coalesce(action, '')) || ':' || coalesce(action, '') || E'\n'
+  FROM events WHERE item_id IS NOT NULL ORDER BY id;
+SELECT setval(pg_get_serial_sequence('event_blocks', 'id'), coalesce(max(id), 0) + 1, false) FROM event_blocks;
+DROP TABLE events;
+)sql",
   };
   return steps;
 }
@@ -121,69 +157,37 @@ constexpr std::int64_t kMigrationLockKey = 0x67726164767901;
 // Prepared statements, created on every pooled connection.
 const std::vector<std::pair<const char*, const char*>>& prepared_statements() {
   static const std::vector<std::pair<const char*, const char*>> statements = {
-      {"insert_events",
-       "INSERT INTO events (user_id, event_id, ts, seq, purpose, item_id, action, body)"
-       " SELECT $1, e.event_id, e.ts, e.seq, e.purpose, e.item_id, e.action, e.body"
-       " FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])"
-       " AS e(event_id, ts, seq, purpose, item_id, action, body)"
-       " ORDER BY e.event_id"
-       " ON CONFLICT (user_id, ts, event_id) DO NOTHING"},
-      {"insert_batch",
-       "INSERT INTO batches (user_id, batch_id, device_id, sent_at, received_at, event_count, accepted, duplicates)"
-       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id, batch_id) DO NOTHING"},
+      // Batches of one learner are stored one at a time, across every server
+      // instance: a batch checks the learner's stored blocks for its events
+      // and must see the block a concurrent overlapping batch just stored.
+      {"lock_learner", "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"},
+      {"overlapping_blocks",
+       "SELECT id, key_filter FROM event_blocks WHERE user_id = $1 AND ts_max >= $2 AND ts_min <= $3"},
+      {"block_events", "SELECT events FROM event_blocks WHERE id = $1"},
+      // The block (when there is one), its interactions (when any) and the
+      // batch record in one round trip; returns whether the batch was new.
+      {"store_block",
+       "WITH block AS ("
+       "  INSERT INTO event_blocks (user_id, ts_min, ts_max, event_count, key_filter, events)"
+       "  SELECT $1::text, $2::bigint, $3::bigint, $4::bigint, $12::text, $5::text WHERE $4::bigint > 0 RETURNING id),"
+       " interactions AS ("
+       "  INSERT INTO interaction_blocks (id, user_id, ts_max, interactions)"
+       "  SELECT id, $1::text, $3::bigint, $6::text FROM block WHERE $6::text <> ''),"
+       " batch AS ("
+       "  INSERT INTO batches (user_id, batch_id, device_id, sent_at, received_at, event_count, accepted, duplicates)"
+       "  VALUES ($1::text, $7::text, $8::text, $9::bigint, $10::bigint, $11::bigint, $4::bigint,"
+       "          $11::bigint - $4::bigint) ON CONFLICT (user_id, batch_id) DO NOTHING RETURNING 1)"
+       " SELECT count(*) FROM batch"},
       {"insert_consent",
        "INSERT INTO consent (user_id, purpose, granted, at, source, policy_version, received_at)"
        " VALUES ($1, $2, $3, $4, $5, $6, $7)"},
       {"list_consent",
        "SELECT seq, purpose, granted, at, source, policy_version, received_at FROM consent"
        " WHERE user_id = $1 ORDER BY seq"},
-      {"list_events",
-       "SELECT body FROM events WHERE user_id = $1 AND ts >= $2 ORDER BY ts, seq, id LIMIT $3"},
-      {"count_events_user", "SELECT count(*) FROM events WHERE user_id = $1"},
+      {"list_events", "SELECT events FROM event_blocks WHERE user_id = $1 AND ts_max >= $2 ORDER BY id"},
+      {"count_events_user", "SELECT coalesce(sum(event_count), 0) FROM event_blocks WHERE user_id = $1"},
   };
   return statements;
-}
-
-// Builds a PostgreSQL array literal ({"a","b",NULL}) from strings.
-class ArrayLiteral {
- public:
-  void add(const std::string& value) {
-    separator();
-    text_ += '"';
-    for (char c : value) {
-      if (c == '"' || c == '\\') text_ += '\\';
-      text_ += c;
-    }
-    text_ += '"';
-  }
-  void add_or_null(const std::string& value) {
-    if (value.empty()) {
-      separator();
-      text_ += "NULL";
-    } else {
-      add(value);
-    }
-  }
-  void add(std::int64_t value) {
-    separator();
-    text_ += std::to_string(value);
-  }
-  std::string finish() {
-    text_ += '}';
-    return std::move(text_);
-  }
-
- private:
-  void separator() {
-    if (text_.size() > 1) text_ += ',';
-  }
-  std::string text_ = "{";
-};
-
-nlohmann::json parse_stored(const std::string& text) {
-  auto doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded()) return text;
-  return doc;
 }
 
 ConsentRow read_consent_row(const pqxx::row& row) {
@@ -230,39 +234,47 @@ class PostgresStorage final : public Storage {
   }
 
   StoreBatchResult store_batch(const BatchInfo& batch, const std::vector<StoredEvent>& events) override {
-    ArrayLiteral ids, ts, seqs, purposes, items, actions, bodies;
-    for (const auto& original : events) {
-      const StoredEvent* event = &original;
-      StoredEvent filled;
-      if (original.type == "course_interaction" && (original.item_id.empty() || original.action.empty())) {
-        filled = original;
-        fill_interaction_columns(filled);
-        event = &filled;
+    std::vector<StoredEvent> filled;
+    const std::vector<StoredEvent>* rows = &events;
+    for (const auto& event : events) {
+      if (event.type == "course_interaction" && (event.item_id.empty() || event.action.empty())) {
+        filled = events;
+        for (auto& copy : filled) fill_interaction_columns(copy);
+        rows = &filled;
+        break;
       }
-      // A non-empty item_id is what marks a stored course interaction.
-      const bool interaction = event->type == "course_interaction" && !event->item_id.empty();
-      ids.add(event->id);
-      ts.add(event->ts);
-      seqs.add(event->seq);
-      purposes.add(event->purpose);
-      items.add_or_null(interaction ? event->item_id : std::string());
-      actions.add_or_null(interaction ? event->action : std::string());
-      bodies.add(event->json);
     }
-    const std::string params[] = {ids.finish(),   ts.finish(),      seqs.finish(), purposes.finish(),
-                                  items.finish(), actions.finish(), bodies.finish()};
-    const auto total = static_cast<std::int64_t>(events.size());
+    const EventBlock fresh = pack_new_events(*rows);
+    const auto hashes = event_key_hashes(*rows);
+    const auto total = static_cast<std::int64_t>(rows->size());
     return with_retried_transaction("store_batch", Replay::safe, [&](pqxx::connection& conn) {
       pqxx::work tx(conn);
-      const auto inserted = tx.exec_prepared("insert_events", batch.user_id, params[0], params[1], params[2],
-                                             params[3], params[4], params[5], params[6]);
+      const EventBlock* block = &fresh;
+      EventBlock unseen;
+      if (fresh.event_count > 0) {
+        tx.exec_prepared("lock_learner", batch.user_id);
+        std::deque<std::string> stored_blocks;
+        StoredEventKeys stored;
+        for (const auto& row : tx.exec_prepared("overlapping_blocks", batch.user_id, fresh.ts_min, fresh.ts_max)) {
+          if (!key_filter_may_hold_any(std::string_view(row[1].c_str(), row[1].size()), hashes)) continue;
+          for (const auto& block_row : tx.exec_prepared("block_events", row[0].as<std::int64_t>())) {
+            stored_blocks.push_back(block_row[0].as<std::string>());
+            add_event_keys(stored_blocks.back(), stored);
+          }
+        }
+        if (!stored.empty()) {
+          unseen = pack_new_events(*rows, &stored);
+          block = &unseen;
+        }
+      }
+      const auto stored = tx.exec_prepared("store_block", batch.user_id, block->ts_min, block->ts_max,
+                                           block->event_count, block->events, block->interactions, batch.batch_id,
+                                           batch.device_id, batch.sent_at, batch.received_at, total,
+                                           block->key_filter);
       StoreBatchResult result;
-      result.accepted = static_cast<std::int64_t>(inserted.affected_rows());
+      result.accepted = block->event_count;
       result.duplicates = total - result.accepted;
-      const auto batch_row = tx.exec_prepared("insert_batch", batch.user_id, batch.batch_id, batch.device_id,
-                                              batch.sent_at, batch.received_at, total, result.accepted,
-                                              result.duplicates);
-      result.batch_seen_before = batch_row.affected_rows() == 0;
+      result.batch_seen_before = stored[0][0].as<std::int64_t>() == 0;
       tx.commit();
       return result;
     });
@@ -271,7 +283,7 @@ class PostgresStorage final : public Storage {
   std::int64_t count_events(const std::string& user_id) override {
     return with_retried_transaction("count_events", Replay::safe, [&](pqxx::connection& conn) {
       pqxx::read_transaction tx(conn);
-      const auto r = user_id.empty() ? tx.exec("SELECT count(*) FROM events")
+      const auto r = user_id.empty() ? tx.exec("SELECT coalesce(sum(event_count), 0) FROM event_blocks")
                                      : tx.exec_prepared("count_events_user", user_id);
       return r[0][0].as<std::int64_t>();
     });
@@ -279,42 +291,52 @@ class PostgresStorage final : public Storage {
 
   std::vector<nlohmann::json> list_events(const std::string& user_id, std::int64_t since_ms,
                                           std::size_t limit) override {
-    const auto clamped = limit > static_cast<std::size_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(limit);
     return with_retried_transaction("list_events", Replay::safe, [&](pqxx::connection& conn) {
       pqxx::read_transaction tx(conn);
-      std::vector<nlohmann::json> out;
-      for (const auto& row : tx.exec_prepared("list_events", user_id, since_ms, clamped)) {
-        out.push_back(parse_stored(row[0].as<std::string>()));
-      }
-      return out;
+      return event_list(tx, user_id, since_ms, limit);
     });
   }
 
+  // As in the SQLite backend: whole blocks below the cutoff go, a block that
+  // straddles it is rewritten; kPurgeBlocks per transaction.
   std::int64_t purge_events_before(std::int64_t ts_ms) override {
+    constexpr std::int64_t kPurgeBlocks = 200;
     std::int64_t total = 0;
-    PurgeStep step;
-    while (!step.at_end) {
-      // One transaction per step, so none holds locks for long; a retry starts over from step.done_up_to.
-      step = with_retried_transaction("purge_events_before", Replay::safe, [&](pqxx::connection& conn) {
+    for (bool more = true; more;) {
+      total += with_retried_transaction("purge_events_before", Replay::safe, [&](pqxx::connection& conn) {
         pqxx::work tx(conn);
-        PurgeStep next = purge_step(
-            step.done_up_to,
-            [&](const std::string& after) -> std::optional<std::string> {
-              const auto r = tx.exec_params("SELECT user_id FROM events WHERE user_id > $1 ORDER BY user_id LIMIT 1", after);
-              if (r.empty()) return std::nullopt;
-              return r[0][0].as<std::string>();
-            },
-            [&](const std::string& learner, std::int64_t limit) {
-              return static_cast<std::int64_t>(
-                  tx.exec_params("DELETE FROM events WHERE id IN"
-                                 " (SELECT id FROM events WHERE user_id = $1 AND ts < $2 LIMIT $3)",
-                                 learner, ts_ms, limit)
-                      .affected_rows());
-            });
+        std::int64_t removed = 0;
+        // FOR UPDATE: a batch storing into the same learner meanwhile waits.
+        const auto blocks = tx.exec_params(
+            "SELECT id, ts_max, event_count, events FROM event_blocks WHERE ts_min < $1"
+            " ORDER BY ts_min LIMIT $2 FOR UPDATE",
+            ts_ms, kPurgeBlocks);
+        for (const auto& row : blocks) {
+          const auto id = row[0].as<std::int64_t>();
+          if (row[1].as<std::int64_t>() < ts_ms) {
+            removed += row[2].as<std::int64_t>();
+            tx.exec_params("DELETE FROM event_blocks WHERE id = $1", id);
+            tx.exec_params("DELETE FROM interaction_blocks WHERE id = $1", id);
+            continue;
+          }
+          const auto interactions = tx.exec_params("SELECT interactions FROM interaction_blocks WHERE id = $1", id);
+          EventBlock kept;
+          removed += keep_events_since(row[3].as<std::string>(),
+                                       interactions.empty() ? std::string() : interactions[0][0].as<std::string>(),
+                                       ts_ms, kept);
+          tx.exec_params(
+              "UPDATE event_blocks SET ts_min = $2, event_count = $3, key_filter = $4, events = $5 WHERE id = $1", id,
+              kept.ts_min, kept.event_count, kept.key_filter, kept.events);
+          if (kept.interactions.empty()) {
+            tx.exec_params("DELETE FROM interaction_blocks WHERE id = $1", id);
+          } else {
+            tx.exec_params("UPDATE interaction_blocks SET interactions = $2 WHERE id = $1", id, kept.interactions);
+          }
+        }
+        more = static_cast<std::int64_t>(blocks.size()) == kPurgeBlocks;
         tx.commit();
-        return next;
+        return removed;
       });
-      total += step.removed;
     }
     with_retried_transaction("purge_events_before", Replay::safe, [&](pqxx::connection& conn) {
       pqxx::work tx(conn);
@@ -371,11 +393,7 @@ class PostgresStorage final : public Storage {
     return with_retried_transaction("export_user", Replay::safe, [&](pqxx::connection& conn) {
       SnapshotTransaction tx(conn);
       nlohmann::json doc = {{"user_id", user_id}, {"exported_at", now_ms}};
-      auto& events = doc["events"] = nlohmann::json::array();
-      for (const auto& row : tx.exec_params("SELECT body FROM events WHERE user_id = $1 ORDER BY ts, seq, id",
-                                            user_id)) {
-        events.push_back(parse_stored(row[0].as<std::string>()));
-      }
+      doc["events"] = event_list(tx, user_id, INT64_MIN, SIZE_MAX);
       auto& batches = doc["batches"] = nlohmann::json::array();
       for (const auto& row : tx.exec_params(
                "SELECT batch_id, device_id, sent_at, received_at, event_count, accepted, duplicates"
@@ -401,7 +419,7 @@ class PostgresStorage final : public Storage {
                "SELECT device_id, received_at, body FROM aggregates WHERE user_id = $1 ORDER BY id", user_id)) {
         aggregates.push_back({{"device_id", row[0].as<std::string>()},
                               {"received_at", row[1].as<std::int64_t>()},
-                              {"aggregate", parse_stored(row[2].as<std::string>())}});
+                              {"aggregate", parse_stored_json(row[2].as<std::string>())}});
       }
       tx.commit();
       return doc;
@@ -414,8 +432,12 @@ class PostgresStorage final : public Storage {
       receipt.user_id = user_id;
       receipt.deleted_at = now_ms;
       pqxx::work tx(conn);
-      for (const auto& table : learner_tables()) {
-        const auto r = tx.exec_params("DELETE FROM " + table + " WHERE user_id = $1", user_id);
+      tx.exec_prepared("lock_learner", user_id);  // no batch of the learner lands halfway through
+      receipt.rows_by_table["events"] = tx.exec_prepared("count_events_user", user_id)[0][0].as<std::int64_t>();
+      tx.exec_params("DELETE FROM interaction_blocks WHERE user_id = $1", user_id);
+      tx.exec_params("DELETE FROM event_blocks WHERE user_id = $1", user_id);
+      for (const char* table : {"batches", "consent", "aggregates"}) {
+        const auto r = tx.exec_params(std::string("DELETE FROM ") + table + " WHERE user_id = $1", user_id);
         receipt.rows_by_table[table] = static_cast<std::int64_t>(r.affected_rows());
       }
       tx.commit();
@@ -427,9 +449,10 @@ class PostgresStorage final : public Storage {
     return with_retried_transaction("count_user_rows", Replay::safe, [&](pqxx::connection& conn) {
       SnapshotTransaction tx(conn);
       std::map<std::string, std::int64_t> counts;
-      for (const auto& table : learner_tables()) {
-        counts[table] =
-            tx.exec_params("SELECT count(*) FROM " + table + " WHERE user_id = $1", user_id)[0][0].as<std::int64_t>();
+      counts["events"] = tx.exec_prepared("count_events_user", user_id)[0][0].as<std::int64_t>();
+      for (const char* table : {"batches", "consent", "aggregates"}) {
+        counts[table] = tx.exec_params(std::string("SELECT count(*) FROM ") + table + " WHERE user_id = $1", user_id)[0][0]
+                            .as<std::int64_t>();
       }
       tx.commit();
       return counts;
@@ -437,44 +460,12 @@ class PostgresStorage final : public Storage {
   }
 
   void for_each_interaction(std::int64_t since_ms, const std::function<void(const StoredInteraction&)>& fn) override {
-    with_connection("for_each_interaction", [&](pqxx::connection& conn) {
-      SnapshotTransaction tx(conn);  // a cursor streams the rows in chunks
-      tx.exec_params(
-          "DECLARE interactions NO SCROLL CURSOR FOR SELECT user_id, item_id, action, ts FROM events"
-          " WHERE item_id IS NOT NULL AND ts >= $1 ORDER BY ts, id",
-          since_ms);
-      StoredInteraction out;
-      for (;;) {
-        const auto chunk = tx.exec("FETCH 5000 FROM interactions");
-        if (chunk.empty()) break;
-        for (const auto& row : chunk) {
-          out.user_id = row[0].as<std::string>();
-          out.item_id = row[1].as<std::string>();
-          out.action = row[2].is_null() ? std::string() : row[2].as<std::string>();
-          out.ts = row[3].as<std::int64_t>();
-          out.weight = interaction_weight(out.action);
-          fn(out);
-        }
-      }
-      tx.commit();
-      return 0;
-    });
+    auto collected = collect_interactions(since_ms);
+    collected.for_each(since_ms, fn);
   }
 
   std::vector<ItemPopularity> item_popularity(std::int64_t recent_since_ms) override {
-    return with_retried_transaction("item_popularity", Replay::safe, [&](pqxx::connection& conn) {
-      pqxx::read_transaction tx(conn);
-      std::vector<ItemPopularity> out;
-      for (const auto& row : tx.exec_params(
-               "SELECT item_id, count(*), count(*) FILTER (WHERE ts >= $1), count(DISTINCT user_id)"
-               " FROM events WHERE item_id IS NOT NULL"
-               " GROUP BY item_id ORDER BY 2 DESC, item_id COLLATE \"C\"",
-               recent_since_ms)) {
-        out.push_back({row[0].as<std::string>(), row[1].as<std::int64_t>(), row[2].as<std::int64_t>(),
-                       row[3].as<std::int64_t>()});
-      }
-      return out;
-    });
+    return collect_interactions(INT64_MIN).popularity(recent_since_ms);
   }
 
   void save_embeddings(const nlohmann::json& doc, std::int64_t now_ms) override {
@@ -495,7 +486,7 @@ class PostgresStorage final : public Storage {
       pqxx::read_transaction tx(conn);
       const auto r = tx.exec("SELECT body FROM embeddings WHERE id = 1");
       if (r.empty()) return std::nullopt;
-      return parse_stored(r[0][0].as<std::string>());
+      return parse_stored_json(r[0][0].as<std::string>());
     });
   }
 
@@ -520,6 +511,25 @@ class PostgresStorage final : public Storage {
   }
 
  private:
+  static std::vector<nlohmann::json> event_list(pqxx::transaction_base& tx, const std::string& user_id,
+                                                std::int64_t since_ms, std::size_t limit) {
+    EventCollector events;
+    for (const auto& row : tx.exec_prepared("list_events", user_id, since_ms)) events.add_block(row[0].as<std::string>());
+    return events.take_json(since_ms, limit);
+  }
+
+  InteractionCollector collect_interactions(std::int64_t since_ms) {
+    return with_retried_transaction("interactions", Replay::safe, [&](pqxx::connection& conn) {
+      pqxx::read_transaction tx(conn);
+      InteractionCollector collected;
+      for (const auto& row : tx.exec_params(
+               "SELECT user_id, interactions FROM interaction_blocks WHERE ts_max >= $1 ORDER BY id", since_ms)) {
+        collected.add_block(row[0].as<std::string>(), row[1].as<std::string>());
+      }
+      return collected;
+    });
+  }
+
   std::unique_ptr<pqxx::connection> connect() {
     try {
       return std::make_unique<pqxx::connection>(url_);

@@ -68,6 +68,7 @@ struct BatchTemplate {
   std::size_t body_begin = 0;
   std::vector<std::size_t> id_tails;  // offsets in `text` of the 12-hex tails (batch id + event ids)
   std::vector<std::size_t> ts_digits;  // offsets in `text` of each event's 13-digit "ts"
+  std::int64_t next_ts = 0;             // the next batch starts here or later
 
   std::string_view body() const { return std::string_view(text).substr(body_begin); }
 
@@ -80,13 +81,17 @@ struct BatchTemplate {
         v >>= 4;
       }
     }
-    // Event times follow the clock, as a device's do: storage keys events by
-    // (learner, ts, id), so frozen timestamps would scatter every batch's rows
-    // across the index and measure a pattern no real client produces.
+    // Event times follow the clock, as a device's do, and one learner's
+    // successive batches cover successive times: storage finds duplicates by
+    // reading the learner's stored blocks whose time range overlaps the new
+    // batch, so frozen or overlapping timestamps would measure a pattern no
+    // real device produces (tests/bench/server_storage.cpp measures that one).
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::int64_t first_ts = std::max<std::int64_t>(now - 1000, next_ts);
+    next_ts = first_ts + static_cast<std::int64_t>(ts_digits.size());
     for (std::size_t k = 0; k < ts_digits.size(); ++k) {
-      std::uint64_t v = static_cast<std::uint64_t>(now - 1000) + k;
+      std::uint64_t v = static_cast<std::uint64_t>(first_ts) + k;
       for (int d = 12; d >= 0; --d) {
         text[ts_digits[k] + static_cast<std::size_t>(d)] = static_cast<char>('0' + v % 10);
         v /= 10;

@@ -8,6 +8,7 @@
 // (scripts/pg-test-cluster.sh start prints a URL). Usage:
 //   bench_server_storage [--events N (default 1000000)] [--threads T (default 4)]
 //                        [--learners L (default 1000)] [--backend sqlite|postgresql|both]
+// Then the cost of a batch whose time range overlaps k stored blocks.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -182,6 +183,42 @@ RunResult run(gradvy_sync::Storage& storage, const Options& options, int threads
   return result;
 }
 
+// Storage finds duplicates by reading the learner's stored blocks whose time
+// range overlaps the new batch. Devices send successive times, so that is
+// usually no block or one; this measures what a learner whose batches all
+// cover the same minute costs (many devices at once, or a client replaying
+// old events): store_batch wall time of a batch overlapping k stored blocks.
+void overlap_cost(gradvy_sync::Storage& storage, const std::string& prefix) {
+  std::mt19937_64 rng(4242);
+  const std::string user = "learner-overlap";
+  const std::int64_t minute = 1'700'000'000'000LL;
+  auto batch_in_the_minute = [&](std::int64_t n) {
+    std::vector<gradvy_sync::StoredEvent> batch;
+    for (int i = 0; i < kBatchSize; ++i) {
+      batch.push_back(make_event(user, uuid4(rng), "session-overlap", minute + static_cast<std::int64_t>(rng() % 60'000),
+                                 n * kBatchSize + i, rng));
+    }
+    return batch;
+  };
+  std::int64_t stored_blocks = 0;
+  for (const std::int64_t k : {1, 10, 100, 1000}) {
+    for (; stored_blocks < k; ++stored_blocks) {
+      storage.store_batch({user, uuid4(rng), "device", minute, minute}, batch_in_the_minute(stored_blocks));
+    }
+    std::vector<double> times;
+    for (int round = 0; round < 5; ++round) {
+      const auto batch = batch_in_the_minute(stored_blocks + 1 + round);
+      const auto begin = Clock::now();
+      storage.store_batch({user, uuid4(rng), "device", minute, minute}, batch);
+      times.push_back(std::chrono::duration<double, std::micro>(Clock::now() - begin).count());
+      ++stored_blocks;
+    }
+    std::sort(times.begin(), times.end());
+    std::printf("%s_batch_overlapping_%lld_blocks=%.0f us\n", prefix.c_str(), static_cast<long long>(k), times[2]);
+  }
+  std::fflush(stdout);
+}
+
 void print(const std::string& prefix, const RunResult& r) {
   std::printf("%s_events_per_s=%.0f events/s\n", prefix.c_str(), r.events_per_s);
   std::printf("%s_batch_p50=%.0f us\n", prefix.c_str(), r.p50_us);
@@ -231,6 +268,10 @@ int main(int argc, char** argv) {
                   static_cast<double>(std::filesystem::file_size(path)) / static_cast<double>(options.events));
       if (threads == 1) break;
     }
+    {
+      auto storage = gradvy_sync::open_storage("sqlite:" + (dir / "overlap.db").string());
+      overlap_cost(*storage, "storage_sqlite");
+    }
     std::filesystem::remove_all(dir);
   }
 
@@ -252,6 +293,7 @@ int main(int argc, char** argv) {
                             "options=-csearch_path%3D" + schema;
     auto storage = gradvy_sync::open_storage(url, gradvy_sync::StorageOptions{options.threads});
     print("storage_pg", run(*storage, options, options.threads));
+    overlap_cost(*storage, "storage_pg");
   }
   pqxx::connection conn(pg);
   pqxx::work tx(conn);

@@ -49,10 +49,10 @@ class StorageError : public std::runtime_error {
 // on (type and session_id are read from here but only kept inside json).
 // The HTTP layer has already validated the event with the core's validator.
 struct StoredEvent {
-  // With ts, the event's identity within its learner: UNIQUE (user_id, ts,
-  // event_id). A retried event (sent again as it was) is a duplicate; ids of
-  // different learners never collide. The key is time-ordered per learner so
-  // inserting a learner's new events stays local (cheap) in the index.
+  // With ts, the event's identity within its learner: (user_id, ts, id) is
+  // stored once. A retried event (sent again as it was) is a duplicate; ids
+  // of different learners never collide. Events are kept in blocks, one per
+  // stored batch (event_blocks.hpp).
   std::string id;
   std::string type;        // e.g. "course_interaction"
   std::int64_t ts = 0;     // event time, ms since epoch (device clock)
@@ -92,7 +92,9 @@ struct ConsentRow {
 };
 
 // What delete_user removed. rows_by_table has an entry (possibly 0) for
-// every table that can hold learner data.
+// every kind of learner data (learner_tables()): events counts events (the
+// tables that hold them, event and interaction blocks, are emptied too),
+// the others count rows.
 struct DeletionReceipt {
   std::string user_id;
   std::int64_t deleted_at = 0;  // server clock, ms (the value passed in)
@@ -149,8 +151,9 @@ class Storage {
   virtual std::vector<nlohmann::json> list_events(const std::string& user_id,
                                                    std::int64_t since_ms = INT64_MIN,
                                                    std::size_t limit = SIZE_MAX) = 0;
-  // Retention: deletes events with ts < ts_ms for every learner (in chunks,
-  // so ingestion keeps flowing) and batch records received before ts_ms.
+  // Retention: deletes events with ts < ts_ms for every learner (a few
+  // hundred blocks per transaction, so ingestion keeps flowing) and batch
+  // records received before ts_ms.
   // Returns the number of events deleted.
   virtual std::int64_t purge_events_before(std::int64_t ts_ms) = 0;
 
@@ -177,7 +180,7 @@ class Storage {
   virtual nlohmann::json export_user(const std::string& user_id, std::int64_t now_ms) = 0;
   // Removes every row about the learner in every table, in one transaction.
   virtual DeletionReceipt delete_user(const std::string& user_id, std::int64_t now_ms) = 0;
-  // Row count per table for the learner (tests and receipts).
+  // Events, and rows of the other kinds, stored for the learner.
   virtual std::map<std::string, std::int64_t> count_user_rows(const std::string& user_id) = 0;
 
   // --- candidates / embeddings --------------------------------------------------
@@ -202,7 +205,8 @@ class Storage {
 // StorageError on a bad URL or an unreachable/unusable database.
 std::unique_ptr<Storage> open_storage(const std::string& url, const StorageOptions& options = {});
 
-// Tables that hold learner data (the keys of DeletionReceipt::rows_by_table).
+// The kinds of learner data (the keys of DeletionReceipt::rows_by_table and
+// of count_user_rows).
 const std::vector<std::string>& learner_tables();
 
 // The latest schema version the code knows about.

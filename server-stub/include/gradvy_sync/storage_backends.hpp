@@ -38,20 +38,6 @@ std::string redact_url(const std::string& url);
 // caller left them empty (props.course_id, props.action).
 void fill_interaction_columns(StoredEvent& event);
 
-// One transaction's worth of retention, the same walk on both backends: learner
-// by learner after `done_up_to` along UNIQUE (user_id, ts, event_id) (one seek
-// to the next learner, one range delete below the cutoff), stopping after
-// 10,000 rows or 1,000 learners so ingestion keeps flowing between steps.
-struct PurgeStep {
-  std::int64_t removed = 0;
-  std::string done_up_to;  // every learner <= this one is purged
-  bool at_end = false;     // no learner after done_up_to
-};
-using NextLearner = std::function<std::optional<std::string>(const std::string& after)>;
-// Deletes at most `limit` of the learner's events below the cutoff; returns how many.
-using DeleteOlder = std::function<std::int64_t(const std::string& learner, std::int64_t limit)>;
-PurgeStep purge_step(std::string done_up_to, const NextLearner& next_learner, const DeleteOlder& delete_older);
-
 // The latest record per purpose from a history in arrival order.
 std::map<std::string, ConsentRow> latest_per_purpose(const std::vector<ConsentRow>& history);
 
