@@ -9,7 +9,7 @@ packages=(
   build-essential curl cmake ninja-build pkg-config git ca-certificates
   emscripten nodejs
   nlohmann-json3-dev libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcpp-httplib-dev libsqlite3-dev sqlite3 libpqxx-dev libssl-dev
+  libcpp-httplib-dev libsqlite3-dev sqlite3 libpqxx-dev libssl-dev libzstd-dev
   postgresql chromium
 )
 missing=()

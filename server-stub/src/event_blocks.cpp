@@ -3,8 +3,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <map>
 #include <unordered_set>
+
+#include <zstd.h>
 
 #include "gradvy/purpose.hpp"
 
@@ -216,6 +219,62 @@ bool key_filter_may_hold_any(std::string_view filter, const std::vector<std::uin
     if (maybe) return true;
   }
   return false;
+}
+
+namespace {
+constexpr unsigned char kZstdMagic[4] = {0x28, 0xB5, 0x2F, 0xFD};
+// A block holds at most one batch (1,000 events of <= 32 KiB): anything that
+// claims more than this is damage, not data.
+constexpr unsigned long long kMaxBlockBytes = 64ull << 20;
+}  // namespace
+
+// One context per thread: ZSTD_compress() would allocate one per call.
+// With a checksum, so damage is an error rather than different events.
+ZSTD_CCtx* compression_context() {
+  struct Context {
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    Context() {
+      ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1);
+      ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+    }
+    ~Context() { ZSTD_freeCCtx(cctx); }
+  };
+  static thread_local Context context;
+  return context.cctx;
+}
+
+ZSTD_DCtx* decompression_context() {
+  struct Context {
+    ZSTD_DCtx* dctx = ZSTD_createDCtx();
+    ~Context() { ZSTD_freeDCtx(dctx); }
+  };
+  static thread_local Context context;
+  return context.dctx;
+}
+
+std::string compress_events(std::string_view packed) {
+  std::string out(ZSTD_compressBound(packed.size()), '\0');
+  const std::size_t size = ZSTD_compress2(compression_context(), out.data(), out.size(), packed.data(), packed.size());
+  if (ZSTD_isError(size)) throw StorageError(std::string("compressing an event block: ") + ZSTD_getErrorName(size));
+  out.resize(size);
+  return out;
+}
+
+std::string decompress_events(std::string stored) {
+  if (stored.size() < sizeof kZstdMagic || std::memcmp(stored.data(), kZstdMagic, sizeof kZstdMagic) != 0) {
+    return stored;
+  }
+  const unsigned long long size = ZSTD_getFrameContentSize(stored.data(), stored.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > kMaxBlockBytes) {
+    throw StorageError("stored event block is corrupt: bad zstd frame header");
+  }
+  std::string out(static_cast<std::size_t>(size), '\0');
+  const std::size_t got = ZSTD_decompressDCtx(decompression_context(), out.data(), out.size(), stored.data(), stored.size());
+  if (ZSTD_isError(got) || got != out.size()) {
+    throw StorageError("stored event block is corrupt: " +
+                       std::string(ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short zstd frame"));
+  }
+  return out;
 }
 
 void unpack_events(std::string_view packed, std::vector<BlockEvent>& out) {

@@ -200,6 +200,10 @@ class Statement {
     check(sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC));
     return *this;
   }
+  Statement& bind_blob(int index, const std::string& value) {
+    check(sqlite3_bind_blob(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC));
+    return *this;
+  }
   Statement& bind_text_or_null(int index, const std::string& value) {
     if (value.empty()) {
       check(sqlite3_bind_null(stmt_, index));
@@ -303,6 +307,8 @@ class ReadTransaction {
   Connection& conn_;
 };
 
+// events: the packed text as a zstd frame, bound as a BLOB (event_blocks.hpp);
+// rows migrated from version 3 keep text, and both read back.
 const char* kInsertBlock =
     "INSERT INTO event_blocks (user_id, ts_min, ts_max, event_count, key_filter, events)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -425,10 +431,13 @@ class SqliteStorage final : public Storage {
     }
     const EventBlock fresh = pack_new_events(*rows);
     const auto hashes = event_key_hashes(*rows);
+    const std::string fresh_compressed = fresh.event_count > 0 ? compress_events(fresh.events) : std::string();
     StoreBatchResult result;
     write([&](Connection& conn) {
       const EventBlock* block = &fresh;
+      const std::string* compressed = &fresh_compressed;
       EventBlock unseen;
+      std::string unseen_compressed;
       if (fresh.event_count > 0) {
         // Blocks of this learner whose time range overlaps the batch's can
         // hold its events already (none, when the device's clock moved on
@@ -449,18 +458,20 @@ class SqliteStorage final : public Storage {
           auto read = conn.prepare("SELECT events FROM event_blocks WHERE id = ?1");
           read.bind(1, id);
           if (!read.step()) continue;
-          stored_blocks.push_back(read.text(0));
+          stored_blocks.push_back(decompress_events(read.text(0)));
           add_event_keys(stored_blocks.back(), stored);
         }
         if (!stored.empty()) {
           unseen = pack_new_events(*rows, &stored);
           block = &unseen;
+          if (unseen.event_count > 0) unseen_compressed = compress_events(unseen.events);
+          compressed = &unseen_compressed;
         }
       }
       if (block->event_count > 0) {
         auto insert = conn.prepare(kInsertBlock);
         insert.bind(1, batch.user_id).bind(2, block->ts_min).bind(3, block->ts_max).bind(4, block->event_count);
-        insert.bind(5, block->key_filter).bind(6, block->events);
+        insert.bind(5, block->key_filter).bind_blob(6, *compressed);
         insert.run();
         if (!block->interactions.empty()) {
           auto interactions = conn.prepare(kInsertInteractions);
@@ -536,11 +547,12 @@ class SqliteStorage final : public Storage {
             if (read_interactions.step()) interactions = read_interactions.text(0);
           }
           EventBlock kept;
-          removed += keep_events_since(block.events, interactions, ts_ms, kept);
+          removed += keep_events_since(decompress_events(block.events), interactions, ts_ms, kept);
+          const std::string kept_compressed = compress_events(kept.events);  // bound without a copy: outlives run()
           auto update = conn.prepare(
               "UPDATE event_blocks SET ts_min = ?2, event_count = ?3, key_filter = ?4, events = ?5 WHERE id = ?1");
           update.bind(1, block.id).bind(2, kept.ts_min).bind(3, kept.event_count).bind(4, kept.key_filter);
-          update.bind(5, kept.events);
+          update.bind_blob(5, kept_compressed);
           update.run();
           if (kept.interactions.empty()) {
             auto drop = conn.prepare("DELETE FROM interaction_blocks WHERE id = ?1");
@@ -763,7 +775,7 @@ class SqliteStorage final : public Storage {
     auto stmt = conn.prepare("SELECT events FROM event_blocks WHERE user_id = ?1 AND ts_max >= ?2 ORDER BY id");
     stmt.bind(1, user_id).bind(2, since_ms);
     EventCollector events;
-    while (stmt.step()) events.add_block(stmt.text(0));
+    while (stmt.step()) events.add_block(decompress_events(stmt.text(0)));
     return events.take_json(since_ms, limit);
   }
 

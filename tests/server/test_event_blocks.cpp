@@ -131,5 +131,28 @@ TEST(EventBlocks, RetentionKeepsTheNewerPartWithItsOwnFilter) {
   EXPECT_EQ(interactions.front().item_id, "c-6");
 }
 
+TEST(EventBlocks, CompressedEventsReadBackAndTextPassesThrough) {
+  std::mt19937_64 rng(3);
+  const auto block = pack_new_events(random_events(rng, 50));
+  const auto compressed = compress_events(block.events);
+  EXPECT_LT(compressed.size() * 3, block.events.size()) << "50 similar events compress well";
+  EXPECT_EQ(decompress_events(compressed), block.events);
+  EXPECT_EQ(decompress_events(block.events), block.events) << "text (migrated rows) reads as it is";
+  EXPECT_EQ(decompress_events(""), "");
+}
+
+TEST(EventBlocks, ADamagedCompressedBlockThrows) {
+  std::mt19937_64 rng(5);
+  auto compressed = compress_events(pack_new_events(random_events(rng, 20)).events);
+  auto truncated = compressed.substr(0, compressed.size() / 2);
+  EXPECT_THROW(decompress_events(truncated), StorageError);
+  for (std::size_t at = 12; at < compressed.size(); at += 7) {  // past the frame header
+    auto damaged = compressed;
+    damaged[at] = static_cast<char>(damaged[at] ^ 0x5a);
+    EXPECT_THROW(decompress_events(damaged), StorageError) << "byte " << at << " flipped went unnoticed";
+  }
+  EXPECT_THROW(decompress_events(std::string("\x28\xb5\x2f\xfd\xff\xff\xff\xff", 8)), StorageError);
+}
+
 }  // namespace
 }  // namespace gradvy_sync

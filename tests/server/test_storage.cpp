@@ -474,6 +474,22 @@ TEST_P(StorageTest, InterleavedBatchesFromTwoDevicesAreStoredInFullAndOnce) {
   EXPECT_EQ(storage_->list_events("learner-a", 1010, 3)[0]["ts"], 1010);
 }
 
+TEST_P(StorageTest, StoredEventsTakeAFractionOfTheirJson) {
+  // SQLite keeps each block zstd-compressed; PostgreSQL's TOAST compresses it.
+  auto events = make_events("learner-a", 0, 200);
+  std::int64_t json_bytes = 0;
+  for (const auto& event : events) json_bytes += static_cast<std::int64_t>(event.json.size());
+  for (int b = 0; b < 4; ++b) {
+    const std::vector<StoredEvent> part(events.begin() + b * 50, events.begin() + (b + 1) * 50);
+    ASSERT_EQ(storage_->store_batch(make_batch("learner-a", "b" + std::to_string(b)), part).accepted, 50);
+  }
+  const auto stored_bytes = db_.query_int(GetParam() == "sqlite" ? "SELECT sum(length(events)) FROM event_blocks"
+                                                                  : "SELECT sum(pg_column_size(events)) FROM event_blocks");
+  EXPECT_GT(stored_bytes, 0);
+  EXPECT_LT(stored_bytes * 2, json_bytes) << stored_bytes << " bytes stored for " << json_bytes << " bytes of JSON";
+  EXPECT_EQ(storage_->list_events("learner-a").size(), 200u);
+}
+
 TEST_P(StorageTest, InteractionsAndPopularityComeFromCourseInteractionEvents) {
   const std::int64_t t0 = 1'700'000'000'000;
   auto interaction = [&](const std::string& user, const std::string& id, std::int64_t ts, const std::string& course,
@@ -663,9 +679,9 @@ TEST(SqliteStorage, BackgroundCheckpointsCopyTheWalIntoTheDatabase) {
   // The background checkpointer must really copy the WAL into the database
   // (given a checkpoint on a connection that never read, SQLite 3.40 does
   // nothing and reports success; the writer then did every checkpoint itself,
-  // stalling commits, and only past 1 GB of WAL). 40,000 events (~25 MB of rows,
-  // several times that in WAL frames) pass the background threshold (~32 MB of
-  // WAL) but not the writer's: the rows must reach the database file anyway.
+  // stalling commits, and only past 1 GB of WAL). 40,000 events carrying 2 KB
+  // of random hex each (~40 MB once compressed) pass the background threshold
+  // (~32 MB of WAL) but not the writer's: the rows must reach the database file anyway.
   ScratchDatabase scratch;
   std::string why;
   ASSERT_TRUE(scratch.create("sqlite", &why)) << why;
@@ -680,7 +696,13 @@ TEST(SqliteStorage, BackgroundCheckpointsCopyTheWalIntoTheDatabase) {
   for (int b = 0; b < 800; ++b) {
     const std::string user = "learner-" + std::to_string(b % 50);
     auto events = make_events(user, b * 50, 50, 1'700'000'000'000 + b * 1000);
-    for (auto& event : events) event.id = testing_support::random_hex(32);
+    for (auto& event : events) {
+      event.id = testing_support::random_hex(32);
+      auto doc = nlohmann::json::parse(event.json);
+      doc["id"] = event.id;
+      doc["props"]["note"] = testing_support::random_hex(2000);  // hex: compresses only 2:1
+      event.json = doc.dump();
+    }
     storage->store_batch(make_batch(user, "b-" + std::to_string(b)), events);
   }
   bool copied = false;

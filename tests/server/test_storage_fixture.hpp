@@ -158,6 +158,24 @@ class ScratchDatabase {
     return result;
   }
 
+  // One integer from a query run directly on the database (tables unqualified).
+  std::int64_t query_int(const std::string& sql) const {
+    if (backend_ == "sqlite") {
+      sqlite3* db = nullptr;
+      sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+      sqlite3_stmt* stmt = nullptr;
+      sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+      const std::int64_t value = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
+      sqlite3_finalize(stmt);
+      sqlite3_close(db);
+      return value;
+    }
+    pqxx::connection conn(pg_base_);
+    pqxx::work tx(conn);
+    tx.exec("SET search_path TO " + schema_);
+    return tx.exec(sql)[0][0].as<std::int64_t>();
+  }
+
   // Rows of schema_version, read directly.
   std::vector<int> schema_versions() const {
     std::vector<int> versions;
