@@ -24,20 +24,20 @@ bool is_integer_in(const JsonNode& node, double low, double high) {
 
 }  // namespace
 
-Result<WireEvent> read_wire_event(std::string_view text, const WireLimits& limits) {
+Status read_wire_event_into(std::string_view text, const WireLimits& limits, WireEvent& event) {
   if (text.size() > limits.max_event_bytes) {
-    return Result<WireEvent>(ErrorCode::event_too_large, "event: " + std::to_string(text.size()) +
-                                                             " bytes; the limit is " +
-                                                             std::to_string(limits.max_event_bytes) + " bytes");
+    return Status(ErrorCode::event_too_large, "event: " + std::to_string(text.size()) + " bytes; the limit is " +
+                                                  std::to_string(limits.max_event_bytes) + " bytes");
   }
-  JsonDocument doc;
+  // Reused: a steady stream of events parses without allocating.
+  thread_local JsonDocument doc;
   JsonLimits json_limits;
   json_limits.max_depth = kMaxPropsDepth + 1;
   json_limits.max_bytes = limits.max_event_bytes;
   Status status = doc.parse(text, json_limits);
   if (!status.ok()) {
     if (status.code() == ErrorCode::limit_exceeded) return invalid("props", "nested deeper than 8 levels");
-    return Result<WireEvent>(status.code(), "event: invalid JSON " + status.message());
+    return Status(status.code(), "event: invalid JSON " + status.message());
   }
   const JsonNode& root = doc.root();
   if (root.kind != JsonKind::object) return invalid("event", "must be a JSON object");
@@ -60,7 +60,6 @@ Result<WireEvent> read_wire_event(std::string_view text, const WireLimits& limit
     }
   }
 
-  WireEvent event;
   if (id == 0 || doc.node(id).kind != JsonKind::string || !is_uuid(doc.node(id).text)) {
     return invalid("id", "must be a lower-case UUID");
   }
@@ -88,6 +87,8 @@ Result<WireEvent> read_wire_event(std::string_view text, const WireLimits& limit
     Status user_status = validate_user_id(doc.node(user).text);
     if (!user_status.ok()) return Status(ErrorCode::invalid_event, user_status.message());
     event.user_id.assign(doc.node(user).text);
+  } else {
+    event.user_id.clear();
   }
   if (purpose == 0 || doc.node(purpose).kind != JsonKind::string) return invalid("purpose", "must be a purpose name");
   const auto parsed_purpose = parse_purpose(doc.node(purpose).text);
@@ -115,6 +116,20 @@ Result<WireEvent> read_wire_event(std::string_view text, const WireLimits& limit
   event.seq = static_cast<std::uint64_t>(doc.node(seq).number);
   event.session_id.assign(doc.node(session).text);
   event.purpose = *parsed_purpose;
+  event.course_id.clear();
+  event.action.clear();
+  if (event.type == EventType::course_interaction) {
+    // Both are required for this type, so validation found them.
+    event.course_id.assign(doc.node(layout[PropField::course_id]).text);
+    event.action.assign(doc.node(layout[PropField::action]).text);
+  }
+  return Status();
+}
+
+Result<WireEvent> read_wire_event(std::string_view text, const WireLimits& limits) {
+  WireEvent event;
+  Status status = read_wire_event_into(text, limits, event);
+  if (!status.ok()) return status;
   return event;
 }
 

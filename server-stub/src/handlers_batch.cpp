@@ -35,40 +35,6 @@ std::string at_event(std::size_t index, const std::string& message) {
   return where + "." + message;
 }
 
-// props.course_id / props.action of a course_interaction (already validated,
-// so the text is strict JSON without duplicate keys): cut straight out of the
-// text when the names and values are written without escapes (always, for
-// what devices send); anything else goes through the full parser.
-bool plain_string(std::string_view raw, std::string& out) {
-  if (raw.size() < 2 || raw.front() != '"' || raw.back() != '"') return false;
-  const std::string_view inner = raw.substr(1, raw.size() - 2);
-  if (inner.find('\\') != std::string_view::npos) return false;
-  out.assign(inner.data(), inner.size());
-  return true;
-}
-
-void parse_interaction_columns(std::string_view text, StoredEvent& e) {
-  thread_local gradvy::JsonDocument doc;
-  gradvy::JsonLimits limits;
-  limits.max_depth = kMaxBodyDepth;
-  limits.max_bytes = text.size() + 1;
-  if (!doc.parse(text, limits).ok()) return;
-  const std::uint32_t props = doc.find_member(0, "props");
-  if (props == 0 || doc.node(props).kind != gradvy::JsonKind::object) return;
-  if (const std::uint32_t c = doc.find_member(props, "course_id"); c != 0) e.item_id.assign(doc.node(c).text);
-  if (const std::uint32_t a = doc.find_member(props, "action"); a != 0) e.action.assign(doc.node(a).text);
-}
-
-void read_interaction_columns(std::string_view text, StoredEvent& e) {
-  const auto props = find_top_level_member(text, "props");
-  if (props) {
-    const auto course = find_top_level_member(*props, "course_id");
-    const auto action = find_top_level_member(*props, "action");
-    if (course && action && plain_string(*course, e.item_id) && plain_string(*action, e.action)) return;
-  }
-  parse_interaction_columns(text, e);
-}
-
 // {"batch_id":…,"accepted":…,"duplicates":…,"refused":…,"refused_ids":[…]}
 // written directly: this reply goes out for every batch.
 std::string batch_reply(std::string_view batch_id, const StoreBatchResult& result,
@@ -113,29 +79,30 @@ std::optional<ApiResponse> build_rows(const ApiContext& ctx, const std::string& 
                                       const std::vector<std::string_view>& raw, std::vector<StoredEvent>& stored) {
   gradvy::WireLimits wire_limits;
   wire_limits.max_event_bytes = ctx.config.max_event_bytes;
+  // Reused, like t_rows: assigning into kept capacity allocates nothing.
+  thread_local gradvy::WireEvent event;
   stored.resize(raw.size());
   for (std::size_t i = 0; i < raw.size(); ++i) {
-    auto event = gradvy::read_wire_event(raw[i], wire_limits);
-    if (!event.ok()) {
-      if (event.code() == gradvy::ErrorCode::event_too_large) {
-        return error_response(413, "event_too_large", at_event(i, event.message()));
+    const gradvy::Status read = gradvy::read_wire_event_into(raw[i], wire_limits, event);
+    if (!read.ok()) {
+      if (read.code() == gradvy::ErrorCode::event_too_large) {
+        return error_response(413, "event_too_large", at_event(i, read.message()));
       }
-      return error_response(400, "invalid_event", at_event(i, event.message()));
+      return error_response(400, "invalid_event", at_event(i, read.message()));
     }
-    if (event->user_id != sub) {
+    if (event.user_id != sub) {
       return error_response(403, "user_mismatch", "events[" + std::to_string(i) + "].user_id: must equal the token's subject");
     }
     StoredEvent& se = stored[i];
-    se.id.swap(event->id);
-    se.type.swap(event->type_name);
-    se.ts = event->ts;
-    se.seq = static_cast<std::int64_t>(event->seq);
-    se.session_id.swap(event->session_id);
-    se.purpose.assign(gradvy::to_string(event->purpose));
+    se.id.assign(event.id);
+    se.type.assign(event.type_name);
+    se.ts = event.ts;
+    se.seq = static_cast<std::int64_t>(event.seq);
+    se.session_id.assign(event.session_id);
+    se.purpose.assign(gradvy::to_string(event.purpose));
     se.json.assign(raw[i].data(), raw[i].size());
-    se.item_id.clear();
-    se.action.clear();
-    if (event->type == gradvy::EventType::course_interaction) read_interaction_columns(raw[i], se);
+    se.item_id.assign(event.course_id);
+    se.action.assign(event.action);
   }
   return std::nullopt;
 }

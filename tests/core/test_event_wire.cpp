@@ -57,6 +57,29 @@ TEST(EventWire, EveryBuiltEventPassesTheServerCheck) {
   EXPECT_EQ(custom->type, EventType::custom);
 }
 
+TEST(EventWire, CourseInteractionCarriesItsCourseAndActionDecoded) {
+  // Escaped in the text, decoded in the fields the server stores as columns.
+  json event = built_event("course_interaction", R"({"course_id":"c-1","action":"complete"})");
+  std::string text = event.dump();
+  const std::string plain = R"("course_id":"c-1")";
+  text.replace(text.find(plain), plain.size(), R"("course_id":"c\u002d\u0031")");
+  WireEvent reused;
+  ASSERT_TRUE(read_wire_event_into(text, WireLimits(), reused).ok());
+  EXPECT_EQ(reused.course_id, "c-1");
+  EXPECT_EQ(reused.action, "complete");
+  // Reading another type into the same object leaves no interaction behind.
+  ASSERT_TRUE(read_wire_event_into(built_event("page_view", "").dump(), WireLimits(), reused).ok());
+  EXPECT_EQ(reused.type_name, "page_view");
+  EXPECT_EQ(reused.course_id, "");
+  EXPECT_EQ(reused.action, "");
+  EXPECT_EQ(reused.user_id, "u-9");
+  // Nor does an event without a user id keep the previous one's.
+  json anonymous = built_event("page_view", "");
+  anonymous.erase("user_id");
+  ASSERT_TRUE(read_wire_event_into(anonymous.dump(), WireLimits(), reused).ok());
+  EXPECT_EQ(reused.user_id, "");
+}
+
 TEST(EventWire, EnvelopeRulesNameTheField) {
   const json good = built_event("course_interaction", R"({"course_id":"c-1","action":"view"})");
   struct Case {

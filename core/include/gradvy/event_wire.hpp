@@ -46,9 +46,17 @@ struct WireEvent {
   std::string session_id;
   std::string user_id;  // "" when absent
   Purpose purpose = Purpose::analytics;
+  // props.course_id and props.action of a course_interaction (decoded); ""
+  // for every other type. The server keeps them as interaction columns.
+  std::string course_id;
+  std::string action;
 };
 
 Result<WireEvent> read_wire_event(std::string_view text, const WireLimits& limits = WireLimits());
+// The same check, filling `out` in place: a caller that reuses one WireEvent
+// per thread reads a steady stream of events without allocating. On failure
+// `out` holds unspecified values.
+Status read_wire_event_into(std::string_view text, const WireLimits& limits, WireEvent& out);
 Status validate_wire_event(std::string_view text, const WireLimits& limits = WireLimits());
 // Same rules on a parsed event (serialized compactly, then checked).
 Status validate_wire_event(const nlohmann::json& event, const WireLimits& limits = WireLimits());
