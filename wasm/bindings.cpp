@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gradvy/engine.hpp"
+#include "gradvy/json_tree.hpp"
 #include "gradvy/rerank_options.hpp"
 #include "gradvy/status.hpp"
 
@@ -42,7 +43,7 @@ const val& json_parse() {
 val parse_json_text(const std::string& text) { return json_parse()(text); }
 
 std::string dump(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return gradvy::write_json(value);
 }
 
 std::string error_json(const Status& status) {

@@ -3,6 +3,7 @@
 #include <limits>
 #include <string>
 
+#include "gradvy/json_tree.hpp"
 #include "gradvy/tcf_purpose_mapping.hpp"
 
 namespace gradvy {
@@ -179,7 +180,7 @@ Result<ConsentState> ConsentState::from_json(const json& snapshot) {
     return corrupt("version: required integer");
   }
   if (version->get<std::int64_t>() != kSnapshotVersion) {
-    return Status(ErrorCode::snapshot_version, "consent.version: " + version->dump() + " is not supported (expected " +
+    return Status(ErrorCode::snapshot_version, "consent.version: " + write_json(*version) + " is not supported (expected " +
                                                    std::to_string(kSnapshotVersion) + ")");
   }
   for (auto it = snapshot.begin(); it != snapshot.end(); ++it) {

@@ -8,6 +8,7 @@
 
 #include "engine_state.hpp"
 #include "gradvy/aggregate.hpp"
+#include "gradvy/json_tree.hpp"
 #include "gradvy/json_writer.hpp"
 #include "gradvy/profile_event.hpp"
 #include "gradvy/rerank_candidates.hpp"
@@ -301,8 +302,9 @@ Result<ConsentUpdate> enforce(Engine::State& s, Result<ConsentChange> change) {
 }  // namespace
 
 Result<ConsentUpdate> Engine::set_consent(std::string_view toggles_json, std::int64_t now_ms) {
-  nlohmann::json toggles = nlohmann::json::parse(toggles_json.begin(), toggles_json.end(), nullptr, false);
-  if (toggles.is_discarded()) return Result<ConsentUpdate>(ErrorCode::invalid_json, "consent: not valid JSON");
+  auto toggles_tree = parse_json_tree(toggles_json);
+  if (!toggles_tree.ok()) return Result<ConsentUpdate>(ErrorCode::invalid_json, "consent: not valid JSON");
+  nlohmann::json toggles = std::move(toggles_tree).value();
   State& s = *state_;
   return enforce(s, s.consent.set_purposes_json(toggles, s.config.policy_version, now_ms));
 }
@@ -319,9 +321,9 @@ Result<ConsentUpdate> Engine::apply_tcf(std::string_view tc_string, std::int64_t
 }
 
 Result<ConsentUpdate> Engine::apply_consent_mode(std::string_view states_json, std::int64_t now_ms) {
-  nlohmann::json states = nlohmann::json::parse(states_json.begin(), states_json.end(), nullptr, false);
-  if (states.is_discarded())
-    return Result<ConsentUpdate>(ErrorCode::invalid_json, "consent mode: not valid JSON");
+  auto states_tree = parse_json_tree(states_json);
+  if (!states_tree.ok()) return Result<ConsentUpdate>(ErrorCode::invalid_json, "consent mode: not valid JSON");
+  nlohmann::json states = std::move(states_tree).value();
   State& s = *state_;
   return enforce(s, s.consent.apply_consent_mode(states, s.config.policy_version, now_ms));
 }

@@ -6,6 +6,7 @@
 #include "gradvy/consent_record.hpp"
 #include "gradvy/event_config.hpp"
 #include "gradvy/event_schema.hpp"
+#include "gradvy/json_tree.hpp"
 
 namespace gradvy {
 namespace {
@@ -33,8 +34,9 @@ Result<EngineConfig> engine_config_from_json(std::string_view text) {
   EngineConfig config;
   std::size_t first = text.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return config;  // "" = defaults
-  nlohmann::json doc = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
-  if (doc.is_discarded()) return Result<EngineConfig>(ErrorCode::invalid_json, "config: not valid JSON");
+  auto doc_tree = parse_json_tree(text);
+  if (!doc_tree.ok()) return Result<EngineConfig>(ErrorCode::invalid_json, "config: not valid JSON");
+  nlohmann::json doc = std::move(doc_tree).value();
   if (!doc.is_object()) return Result<EngineConfig>(invalid("config: must be an object"));
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     bool known = false;
@@ -76,8 +78,8 @@ Result<EngineConfig> engine_config_from_json(std::string_view text) {
     config.aggregate_epsilon = found->get<double>();
   }
   if (!(config.aggregate_epsilon >= kMinAggregateEpsilon && config.aggregate_epsilon <= kMaxAggregateEpsilon))
-    return invalid("config.aggregate_epsilon: must be between " + std::to_string(kMinAggregateEpsilon) + " and " +
-                   std::to_string(kMaxAggregateEpsilon));
+    return invalid("config.aggregate_epsilon: must be between " + write_json(kMinAggregateEpsilon) + " and " +
+                   write_json(kMaxAggregateEpsilon));
   if (auto found = doc.find("queue"); found != doc.end()) {
     auto queue = queue_config_from_json(*found);
     if (!queue.ok()) return queue.status();

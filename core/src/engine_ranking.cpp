@@ -10,6 +10,7 @@
 #include "engine_state.hpp"
 #include "gradvy/engine.hpp"
 #include "gradvy/experiment.hpp"
+#include "gradvy/json_tree.hpp"
 #include "gradvy/json_writer.hpp"
 #include "gradvy/reranker.hpp"
 
@@ -121,8 +122,9 @@ Status prepare_options(Engine::State& s, std::string_view options_json) {
   RerankOptions options = s.base_options;
   const std::size_t first = options_json.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos) {
-    json call = json::parse(options_json.begin(), options_json.end(), nullptr, false);
-    if (call.is_discarded()) return Status(ErrorCode::invalid_json, "options: not valid JSON");
+    auto call_tree = parse_json_tree(options_json);
+    if (!call_tree.ok()) return Status(ErrorCode::invalid_json, "options: not valid JSON");
+    nlohmann::json call = std::move(call_tree).value();
     if (!call.is_object()) return Status(ErrorCode::invalid_argument, "options: must be an object");
     json merged = s.config.ranker;
     merged.merge_patch(call);
@@ -203,8 +205,9 @@ Result<int> Engine::feedback(std::string_view item_id, std::string_view kind, st
 Result<nlohmann::json> Engine::variant(std::string_view experiment_id, std::string_view variants_json,
                                        std::int64_t now_ms) {
   State& s = *state_;
-  json doc = json::parse(variants_json.begin(), variants_json.end(), nullptr, false);
-  if (doc.is_discarded()) return Result<json>(ErrorCode::invalid_json, "variants: not valid JSON");
+  auto doc_tree = parse_json_tree(variants_json);
+  if (!doc_tree.ok()) return Result<json>(ErrorCode::invalid_json, "variants: not valid JSON");
+  nlohmann::json doc = std::move(doc_tree).value();
   auto variants = variants_from_json(doc);
   if (!variants.ok()) return variants.status();
   // The pseudonymous user id when known, else the device id: stable either way.

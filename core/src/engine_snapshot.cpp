@@ -17,13 +17,13 @@
 // The config is not in it (the host passes the config on every start; a
 // snapshot must not resurrect old settings). The candidate cache is not in it.
 #include <algorithm>
-#include <cstdio>
 #include <string>
 #include <utility>
 
 #include "engine_state.hpp"
 #include "gradvy/behavior_patterns.hpp"
 #include "gradvy/engine.hpp"
+#include "gradvy/json_tree.hpp"
 
 namespace gradvy {
 namespace {
@@ -40,9 +40,10 @@ Status in_part(const char* part, const Status& status) {
 }
 
 std::string hex64(std::uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) out[static_cast<std::size_t>(i)] = kHex[v & 0xF];
+  return out;
 }
 
 bool parse_hex64(const json& value, std::uint64_t& out) {
@@ -96,12 +97,13 @@ std::string Engine::snapshot() const {
       {"aggregates", s.aggregates.to_json()},
       {"counters", std::move(counters)},
   };
-  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+  return write_json(doc);
 }
 
 Status Engine::restore(std::string_view snapshot_json) {
-  const json doc = json::parse(snapshot_json.begin(), snapshot_json.end(), nullptr, false);
-  if (doc.is_discarded()) return corrupt("(root): not valid JSON");
+  auto doc_tree = parse_json_tree(snapshot_json);
+  if (!doc_tree.ok()) return corrupt("(root): not valid JSON");
+  const nlohmann::json doc = std::move(doc_tree).value();
   if (!doc.is_object()) return corrupt("(root): must be an object");
   auto format = doc.find("format");
   if (format == doc.end() || !format->is_string() || format->get_ref<const std::string&>() != kSnapshotFormat)
@@ -110,7 +112,7 @@ Status Engine::restore(std::string_view snapshot_json) {
   if (version == doc.end() || !version->is_number_integer())
     return corrupt("version: must be an integer");
   if (version->get<std::int64_t>() != kSnapshotVersion)
-    return Status(ErrorCode::snapshot_version, "snapshot.version: " + version->dump() + " is not supported (expected " +
+    return Status(ErrorCode::snapshot_version, "snapshot.version: " + write_json(*version) + " is not supported (expected " +
                                                    std::to_string(kSnapshotVersion) + ")");
 
   auto member = [&](const char* key) -> const json* {
@@ -204,9 +206,9 @@ nlohmann::json Engine::export_data(std::int64_t now_ms) const {
       auto wire = e.find("json");
       if (wire == e.end() || !wire->is_string()) continue;
       const std::string& text = wire->get_ref<const std::string&>();
-      json parsed = json::parse(text.data(), text.data() + text.size(), nullptr, false);  // the const char* instantiation the rest of the core uses: one parser in the wasm, not two
-      if (parsed.is_discarded()) continue;
-      events.push_back({{"state", state}, {"event", std::move(parsed)}});
+      auto parsed = parse_json_tree(text);
+      if (!parsed.ok()) continue;
+      events.push_back({{"state", state}, {"event", std::move(parsed).value()}});
     }
   };
   if (auto batches = queue.find("batches"); batches != queue.end() && batches->is_array()) {

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "gradvy/json_tree.hpp"
+
 namespace gradvy {
 
 namespace {
@@ -245,7 +247,7 @@ Status EventBuilder::restore(const nlohmann::json& state) {
   const auto version = state.find("version");
   if (version == state.end() || !version->is_number_integer()) return corrupt("version: must be an integer");
   if (version->get<std::int64_t>() != kEventBuilderStateVersion) {
-    return Status(ErrorCode::snapshot_version, "event builder state: version " + version->dump() +
+    return Status(ErrorCode::snapshot_version, "event builder state: version " + write_json(*version) +
                                                    " is not supported (expected 1)");
   }
   for (auto it = state.begin(); it != state.end(); ++it) {

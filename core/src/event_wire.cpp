@@ -5,6 +5,7 @@
 #include "gradvy/event_builder.hpp"
 #include "gradvy/event_schema.hpp"
 #include "gradvy/json_reader.hpp"
+#include "gradvy/json_tree.hpp"
 
 namespace gradvy {
 
@@ -138,8 +139,8 @@ Status validate_wire_event(std::string_view text, const WireLimits& limits) {
 }
 
 Status validate_wire_event(const nlohmann::json& event, const WireLimits& limits) {
-  // error_handler_t::replace: dump never throws, even on invalid UTF-8.
-  const std::string text = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // write_json never fails, even on invalid UTF-8 (replaced).
+  const std::string text = write_json(event);
   return validate_wire_event(std::string_view(text), limits);
 }
 

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gradvy/json_tree.hpp"
+
 namespace gradvy {
 
 using json = nlohmann::json;
@@ -43,8 +45,9 @@ Status LearnerProfile::set_config(const ProfileConfig& config) {
 }
 
 Status LearnerProfile::set_preferences_json(std::string_view text) {
-  json doc = json::parse(text.begin(), text.end(), nullptr, false);
-  if (doc.is_discarded()) return Status(ErrorCode::invalid_json, "preferences: not valid JSON");
+  auto doc_tree = parse_json_tree(text);
+  if (!doc_tree.ok()) return Status(ErrorCode::invalid_json, "preferences: not valid JSON");
+  nlohmann::json doc = std::move(doc_tree).value();
   auto prefs = preferences_from_json(doc);
   if (!prefs.ok()) return prefs.status();
   preferences_ = std::move(prefs).value();

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gradvy/json_tree.hpp"
+
 namespace gradvy {
 
 using json = nlohmann::json;
@@ -51,8 +53,7 @@ Status bad(const std::string& field, const std::string& rule) {
 }
 
 std::string range_rule(double lo, double hi) {
-  json j = json::array({lo, hi});
-  return "must be a number between " + j[0].dump() + " and " + j[1].dump();
+  return "must be a number between " + write_json(lo) + " and " + write_json(hi);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gradvy/behavior_patterns.hpp"
+#include "gradvy/json_tree.hpp"
 #include "gradvy/profile.hpp"
 
 namespace gradvy {
@@ -179,8 +180,9 @@ json LearnerProfile::to_json() const {
 }
 
 Status LearnerProfile::restore_json(std::string_view text) {
-  json doc = json::parse(text.begin(), text.end(), nullptr, false);
-  if (doc.is_discarded()) return corrupt("", "not valid JSON");
+  auto doc_tree = parse_json_tree(text);
+  if (!doc_tree.ok()) return corrupt("", "not valid JSON");
+  nlohmann::json doc = std::move(doc_tree).value();
   return restore(doc);
 }
 

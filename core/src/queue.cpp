@@ -1,9 +1,10 @@
 #include "gradvy/queue.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 #include <utility>
+
+#include "gradvy/utf8.hpp"
 
 namespace gradvy {
 namespace {
@@ -12,65 +13,6 @@ std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
   if (b > 0 && a > std::numeric_limits<std::int64_t>::max() - b) return std::numeric_limits<std::int64_t>::max();
   if (b < 0 && a < std::numeric_limits<std::int64_t>::min() - b) return std::numeric_limits<std::int64_t>::min();
   return a + b;
-}
-
-// Strict UTF-8 (no overlongs, no surrogates, <= U+10FFFF) with an ASCII fast
-// path: wire JSON is almost always ASCII, and push is on the hot path.
-bool is_valid_utf8(std::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  while (p < end) {
-    // 32 ASCII bytes per step: one test for four words.
-    while (end - p >= 32) {
-      std::uint64_t w[4];
-      std::memcpy(w, p, 32);
-      if (((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull) != 0) break;
-      p += 32;
-    }
-    // An ASCII tail of under 8 bytes: one overlapping load of the last 8.
-    if (end - p < 8 && p != end && text.size() >= 8) {
-      std::uint64_t word;
-      std::memcpy(&word, end - 8, 8);
-      if ((word & 0x8080808080808080ull) == 0) break;
-    }
-    if (end - p >= 8) {
-      std::uint64_t word;
-      std::memcpy(&word, p, 8);
-      if ((word & 0x8080808080808080ull) == 0) {
-        p += 8;
-        continue;
-      }
-    }
-    const unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    int length;
-    std::uint32_t code;
-    if (c >= 0xC2 && c <= 0xDF) {
-      length = 2;
-      code = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      length = 3;
-      code = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4;
-      code = c & 0x07;
-    } else {
-      return false;
-    }
-    if (end - p < length) return false;
-    for (int i = 1; i < length; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-      code = (code << 6) | (p[i] & 0x3F);
-    }
-    if ((length == 3 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF))) ||
-        (length == 4 && (code < 0x10000 || code > 0x10FFFF)))
-      return false;
-    p += length;
-  }
-  return true;
 }
 
 }  // namespace

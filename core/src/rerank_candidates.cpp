@@ -4,14 +4,11 @@
 #include <cmath>
 #include <numeric>
 
-#include <nlohmann/json.hpp>
-
+#include "gradvy/json_reader.hpp"
 #include "gradvy/profile_event.hpp"
 #include "gradvy/profile_preferences.hpp"
 
 namespace gradvy {
-
-using json = nlohmann::json;
 
 namespace {
 
@@ -19,30 +16,86 @@ Status bad(std::size_t index, const std::string& field, const std::string& rule)
   return Status(ErrorCode::invalid_argument, "candidates[" + std::to_string(index) + "]." + field + ": " + rule);
 }
 
-Status read_number(const json& obj, std::size_t index, const char* key, double lo, double hi, double* out) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return Status();
-  if (!it->is_number()) return bad(index, key, "must be a number");
-  const double v = it->get<double>();
-  if (!std::isfinite(v)) return Status(ErrorCode::non_finite, "candidates[" + std::to_string(index) + "]." + key + ": must be finite");
-  if (v < lo || v > hi) {
-    json range = json::array({lo, hi});
-    return bad(index, key, "must be between " + range[0].dump() + " and " + range[1].dump());
-  }
-  *out = v;
-  return Status();
-}
+// One candidate object of a parsed list. Read straight from the document
+// (views into the text, no tree of maps): a list of 1,000 candidates is
+// parsed on the page's main thread whenever the app passes a new one.
+class CandidateReader {
+ public:
+  CandidateReader(const JsonDocument& doc, std::uint32_t object, std::size_t index)
+      : doc_(doc), object_(object), index_(index) {}
 
-Status read_strings(const json& obj, std::size_t index, const char* key, std::vector<std::string>* out) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return Status();
-  if (!it->is_array()) return bad(index, key, "must be an array of strings");
-  if (it->size() > 64) return bad(index, key, "at most 64 entries");
-  for (const auto& v : *it) {
-    if (!v.is_string()) return bad(index, key, "must be an array of strings");
-    out->push_back(v.get<std::string>());
+  // 0 when absent or null (both mean "unknown").
+  std::uint32_t present(std::string_view key) const {
+    const std::uint32_t at = doc_.find_member(object_, key);
+    return at != 0 && doc_.node(at).kind != JsonKind::null_value ? at : 0;
   }
-  return Status();
+
+  // `range` is how the bounds read in the message.
+  Status number(const char* key, double lo, double hi, const char* range, double* out) const {
+    const std::uint32_t at = present(key);
+    if (at == 0) return Status();
+    const JsonNode& n = doc_.node(at);
+    if (n.kind != JsonKind::number) return bad(index_, key, "must be a number");
+    if (n.number < lo || n.number > hi) return bad(index_, key, std::string("must be between ") + range);
+    *out = n.number;
+    return Status();
+  }
+
+  Status strings(const char* key, std::vector<std::string>* out) const {
+    const std::uint32_t at = present(key);
+    if (at == 0) return Status();
+    const JsonNode& list = doc_.node(at);
+    if (list.kind != JsonKind::array) return bad(index_, key, "must be an array of strings");
+    if (list.count > 64) return bad(index_, key, "at most 64 entries");
+    out->reserve(list.count);
+    for (std::uint32_t i = JsonDocument::first_child(at); i < list.end; i = doc_.next_sibling(i)) {
+      if (doc_.node(i).kind != JsonKind::string) return bad(index_, key, "must be an array of strings");
+      out->emplace_back(doc_.node(i).text);
+    }
+    return Status();
+  }
+
+  const JsonNode& node(std::uint32_t at) const { return doc_.node(at); }
+
+ private:
+  const JsonDocument& doc_;
+  std::uint32_t object_;
+  std::size_t index_;
+};
+
+Status read_candidate(const CandidateReader& in, std::size_t i, Candidate& c) {
+  const std::uint32_t id = in.present("id");
+  if (id == 0 || in.node(id).kind != JsonKind::string) return bad(i, "id", "must be a string");
+  c.id.assign(in.node(id).text);
+  Status s = in.strings("topics", &c.topics);
+  if (s.ok()) s = in.strings("prerequisites", &c.prerequisites);
+  if (!s.ok()) return s;
+  if (const std::uint32_t level = in.present("difficulty"); level != 0 && in.node(level).kind == JsonKind::string) {
+    const auto parsed = parse_difficulty(normalize_label(in.node(level).text));
+    if (!parsed) return bad(i, "difficulty", "must be beginner|intermediate|advanced or 1..3");
+    c.difficulty = *parsed;
+  } else if (s = in.number("difficulty", 0.0, 3.0, "0.0 and 3.0", &c.difficulty); !s.ok()) {
+    return s;
+  }
+  const char* duration = in.present("duration_minutes") != 0 ? "duration_minutes" : "duration";
+  double published = 0.0;
+  if (!(s = in.number("rating", 0.0, 100.0, "0.0 and 100.0", &c.rating)).ok() ||
+      !(s = in.number("rating_count", 0.0, 1e12, "0.0 and 1000000000000.0", &c.rating_count)).ok() ||
+      !(s = in.number("popularity", 0.0, 1e15, "0.0 and 1e+15", &c.popularity)).ok() ||
+      !(s = in.number(duration, 0.0, 1e7, "0.0 and 10000000.0", &c.duration_minutes)).ok() ||
+      !(s = in.number("published_at", 0.0, 9.0e15, "0.0 and 9e+15", &published)).ok()) {
+    return s;
+  }
+  c.published_at = static_cast<std::int64_t>(published);
+  if (const std::uint32_t free = in.present("free"); free != 0) {
+    if (in.node(free).kind != JsonKind::boolean) return bad(i, "free", "must be true or false");
+    c.free = in.node(free).boolean;
+  }
+  if (const std::uint32_t type = in.present("content_type"); type != 0) {
+    if (in.node(type).kind != JsonKind::string) return bad(i, "content_type", "must be a string");
+    c.content_type.assign(in.node(type).text);
+  }
+  return validate(c, i);
 }
 
 }  // namespace
@@ -64,64 +117,31 @@ Status validate(const Candidate& c, std::size_t i) {
 }
 
 Result<std::vector<Candidate>> candidates_from_json(std::string_view text) {
-  json doc = json::parse(text.begin(), text.end(), nullptr, false);
-  if (doc.is_discarded()) return Result<std::vector<Candidate>>(ErrorCode::invalid_json, "candidates: not valid JSON");
-  return candidates_from_json_value(doc);
-}
-
-Result<std::vector<Candidate>> candidates_from_json_value(const json& doc) {
-  const json* list = &doc;
-  if (doc.is_object()) {
-    auto it = doc.find("candidates");
-    if (it == doc.end()) return Result<std::vector<Candidate>>(ErrorCode::invalid_argument, "candidates: missing");
-    list = &*it;
+  using R = Result<std::vector<Candidate>>;
+  JsonDocument doc;
+  JsonLimits limits;
+  limits.max_depth = 64;  // apps may send their own nested fields; they are skipped
+  limits.max_bytes = text.size() + 1;
+  if (const Status parsed = doc.parse(text, limits); !parsed.ok()) {
+    return R(ErrorCode::invalid_json, "candidates: not valid JSON (" + parsed.message() + ")");
   }
-  if (!list->is_array()) return Result<std::vector<Candidate>>(ErrorCode::invalid_argument, "candidates: must be an array");
-  if (list->empty()) return Result<std::vector<Candidate>>(ErrorCode::empty_input, "candidates: no candidates to rank");
-  if (list->size() > kMaxCandidates) {
-    return Result<std::vector<Candidate>>(ErrorCode::limit_exceeded, "candidates: " + std::to_string(list->size()) +
-                                                                         " candidates; the maximum is 5000");
+  std::uint32_t list = 0;
+  if (doc.root().kind == JsonKind::object) {
+    list = doc.find_member(0, "candidates");
+    if (list == 0) return R(ErrorCode::invalid_argument, "candidates: missing");
   }
-  std::vector<Candidate> out;
-  out.reserve(list->size());
+  const JsonNode& array = doc.node(list);
+  if (array.kind != JsonKind::array) return R(ErrorCode::invalid_argument, "candidates: must be an array");
+  if (array.count == 0) return R(ErrorCode::empty_input, "candidates: no candidates to rank");
+  if (array.count > kMaxCandidates) {
+    return R(ErrorCode::limit_exceeded,
+             "candidates: " + std::to_string(array.count) + " candidates; the maximum is 5000");
+  }
+  std::vector<Candidate> out(array.count);
   std::size_t i = 0;
-  for (const auto& obj : *list) {
-    if (!obj.is_object()) return Result<std::vector<Candidate>>(bad(i, "", "must be an object"));
-    Candidate c;
-    auto id = obj.find("id");
-    if (id == obj.end() || !id->is_string()) return Result<std::vector<Candidate>>(bad(i, "id", "must be a string"));
-    c.id = id->get<std::string>();
-    Status s;
-    auto check = [&](Status st) { if (s.ok() && !st.ok()) s = std::move(st); };
-    check(read_strings(obj, i, "topics", &c.topics));
-    check(read_strings(obj, i, "prerequisites", &c.prerequisites));
-    if (auto it = obj.find("difficulty"); it != obj.end() && it->is_string()) {
-      auto level = parse_difficulty(normalize_label(it->get<std::string>()));
-      if (!level) check(bad(i, "difficulty", "must be beginner|intermediate|advanced or 1..3"));
-      else c.difficulty = *level;
-    } else {
-      check(read_number(obj, i, "difficulty", 0.0, 3.0, &c.difficulty));
-    }
-    check(read_number(obj, i, "rating", 0.0, 100.0, &c.rating));
-    check(read_number(obj, i, "rating_count", 0.0, 1e12, &c.rating_count));
-    check(read_number(obj, i, "popularity", 0.0, 1e15, &c.popularity));
-    check(read_number(obj, i, obj.contains("duration_minutes") ? "duration_minutes" : "duration", 0.0, 1e7,
-                      &c.duration_minutes));
-    double published = 0.0;
-    check(read_number(obj, i, "published_at", 0.0, 9.0e15, &published));
-    c.published_at = static_cast<std::int64_t>(published);
-    if (auto it = obj.find("free"); it != obj.end() && !it->is_null()) {
-      if (!it->is_boolean()) check(bad(i, "free", "must be true or false"));
-      else c.free = it->get<bool>();
-    }
-    if (auto it = obj.find("content_type"); it != obj.end() && !it->is_null()) {
-      if (!it->is_string()) check(bad(i, "content_type", "must be a string"));
-      else c.content_type = it->get<std::string>();
-    }
-    if (s.ok()) s = validate(c, i);
-    if (!s.ok()) return Result<std::vector<Candidate>>(s);
-    out.push_back(std::move(c));
-    ++i;
+  for (std::uint32_t at = JsonDocument::first_child(list); at < array.end; at = doc.next_sibling(at), ++i) {
+    if (doc.node(at).kind != JsonKind::object) return R(bad(i, "", "must be an object"));
+    if (Status s = read_candidate(CandidateReader(doc, at, i), i, out[i]); !s.ok()) return R(std::move(s));
   }
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gradvy/json_tree.hpp"
 #include "gradvy/rerank_candidates.hpp"
 
 namespace gradvy {
@@ -97,8 +98,7 @@ const NumberField kNumberFields[] = {
 };
 
 std::string range_rule(double lo, double hi) {
-  json j = json::array({lo, hi});
-  return "must be a number between " + j[0].dump() + " and " + j[1].dump();
+  return "must be a number between " + write_json(lo) + " and " + write_json(hi);
 }
 
 }  // namespace
@@ -121,8 +121,9 @@ Status RerankOptions::validate() const {
 }
 
 Result<RerankOptions> RerankOptions::from_json_text(std::string_view text) {
-  json doc = json::parse(text.begin(), text.end(), nullptr, false);
-  if (doc.is_discarded()) return Result<RerankOptions>(ErrorCode::invalid_json, "options: not valid JSON");
+  auto doc_tree = parse_json_tree(text);
+  if (!doc_tree.ok()) return Result<RerankOptions>(ErrorCode::invalid_json, "options: not valid JSON");
+  nlohmann::json doc = std::move(doc_tree).value();
   return from_json(doc);
 }
 

@@ -11,8 +11,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "gradvy/status.hpp"
 
 namespace gradvy {
@@ -42,7 +40,6 @@ struct Candidate {
 // (or duration), prerequisites, published_at (ms). Unknown fields are ignored
 // (apps send their own, e.g. title). Errors name the index and field.
 Result<std::vector<Candidate>> candidates_from_json(std::string_view text);
-Result<std::vector<Candidate>> candidates_from_json_value(const nlohmann::json& doc);
 Status validate(const Candidate& c, std::size_t index);
 
 class CandidateSet {
