@@ -302,11 +302,10 @@ Result<ConsentUpdate> enforce(Engine::State& s, Result<ConsentChange> change) {
 }  // namespace
 
 Result<ConsentUpdate> Engine::set_consent(std::string_view toggles_json, std::int64_t now_ms) {
-  auto toggles_tree = parse_json_tree(toggles_json);
-  if (!toggles_tree.ok()) return Result<ConsentUpdate>(ErrorCode::invalid_json, "consent: not valid JSON");
-  nlohmann::json toggles = std::move(toggles_tree).value();
+  const auto toggles = parse_json_tree(toggles_json);
+  if (!toggles.ok()) return Result<ConsentUpdate>(ErrorCode::invalid_json, "consent: not valid JSON");
   State& s = *state_;
-  return enforce(s, s.consent.set_purposes_json(toggles, s.config.policy_version, now_ms));
+  return enforce(s, s.consent.set_purposes_json(*toggles, s.config.policy_version, now_ms));
 }
 
 Result<ConsentUpdate> Engine::set_purpose(Purpose purpose, bool granted, std::int64_t now_ms) {
@@ -321,11 +320,10 @@ Result<ConsentUpdate> Engine::apply_tcf(std::string_view tc_string, std::int64_t
 }
 
 Result<ConsentUpdate> Engine::apply_consent_mode(std::string_view states_json, std::int64_t now_ms) {
-  auto states_tree = parse_json_tree(states_json);
-  if (!states_tree.ok()) return Result<ConsentUpdate>(ErrorCode::invalid_json, "consent mode: not valid JSON");
-  nlohmann::json states = std::move(states_tree).value();
+  const auto states = parse_json_tree(states_json);
+  if (!states.ok()) return Result<ConsentUpdate>(ErrorCode::invalid_json, "consent mode: not valid JSON");
   State& s = *state_;
-  return enforce(s, s.consent.apply_consent_mode(states, s.config.policy_version, now_ms));
+  return enforce(s, s.consent.apply_consent_mode(*states, s.config.policy_version, now_ms));
 }
 
 Result<ConsentUpdate> Engine::set_gpc(bool on, std::int64_t now_ms) {

@@ -34,9 +34,9 @@ Result<EngineConfig> engine_config_from_json(std::string_view text) {
   EngineConfig config;
   std::size_t first = text.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return config;  // "" = defaults
-  auto doc_tree = parse_json_tree(text);
-  if (!doc_tree.ok()) return Result<EngineConfig>(ErrorCode::invalid_json, "config: not valid JSON");
-  nlohmann::json doc = std::move(doc_tree).value();
+  const auto tree = parse_json_tree(text);
+  if (!tree.ok()) return Result<EngineConfig>(ErrorCode::invalid_json, "config: not valid JSON");
+  const nlohmann::json& doc = *tree;
   if (!doc.is_object()) return Result<EngineConfig>(invalid("config: must be an object"));
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     bool known = false;

@@ -122,9 +122,9 @@ Status prepare_options(Engine::State& s, std::string_view options_json) {
   RerankOptions options = s.base_options;
   const std::size_t first = options_json.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos) {
-    auto call_tree = parse_json_tree(options_json);
-    if (!call_tree.ok()) return Status(ErrorCode::invalid_json, "options: not valid JSON");
-    nlohmann::json call = std::move(call_tree).value();
+    const auto tree = parse_json_tree(options_json);
+    if (!tree.ok()) return Status(ErrorCode::invalid_json, "options: not valid JSON");
+    const json& call = *tree;
     if (!call.is_object()) return Status(ErrorCode::invalid_argument, "options: must be an object");
     json merged = s.config.ranker;
     merged.merge_patch(call);
@@ -205,10 +205,9 @@ Result<int> Engine::feedback(std::string_view item_id, std::string_view kind, st
 Result<nlohmann::json> Engine::variant(std::string_view experiment_id, std::string_view variants_json,
                                        std::int64_t now_ms) {
   State& s = *state_;
-  auto doc_tree = parse_json_tree(variants_json);
-  if (!doc_tree.ok()) return Result<json>(ErrorCode::invalid_json, "variants: not valid JSON");
-  nlohmann::json doc = std::move(doc_tree).value();
-  auto variants = variants_from_json(doc);
+  const auto doc = parse_json_tree(variants_json);
+  if (!doc.ok()) return Result<json>(ErrorCode::invalid_json, "variants: not valid JSON");
+  auto variants = variants_from_json(*doc);
   if (!variants.ok()) return variants.status();
   // The pseudonymous user id when known, else the device id: stable either way.
   const std::string& subject = s.events.user_id().empty() ? s.device_id : s.events.user_id();

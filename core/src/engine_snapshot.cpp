@@ -101,9 +101,9 @@ std::string Engine::snapshot() const {
 }
 
 Status Engine::restore(std::string_view snapshot_json) {
-  auto doc_tree = parse_json_tree(snapshot_json);
-  if (!doc_tree.ok()) return corrupt("(root): not valid JSON");
-  const nlohmann::json doc = std::move(doc_tree).value();
+  const auto tree = parse_json_tree(snapshot_json);
+  if (!tree.ok()) return corrupt("(root): not valid JSON");
+  const json& doc = *tree;
   if (!doc.is_object()) return corrupt("(root): must be an object");
   auto format = doc.find("format");
   if (format == doc.end() || !format->is_string() || format->get_ref<const std::string&>() != kSnapshotFormat)

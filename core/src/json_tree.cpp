@@ -99,22 +99,11 @@ void append_double(std::string& out, double value) {
   out.append(buffer, static_cast<std::size_t>(end - buffer));
 }
 
-}  // namespace
-
 JsonLimits tree_limits(std::string_view text) {
   JsonLimits limits;
   limits.max_depth = 128;
   limits.max_bytes = text.size() + 1;
   return limits;
-}
-
-Result<json> parse_json_tree(std::string_view text) { return parse_json_tree(text, tree_limits(text)); }
-
-Result<json> parse_json_tree(std::string_view text, const JsonLimits& limits) {
-  JsonDocument doc;
-  Status parsed = doc.parse(text, limits);
-  if (!parsed.ok()) return parsed;
-  return build(doc, 0);
 }
 
 void append_json_tree(std::string& out, const json& value) {
@@ -154,6 +143,17 @@ void append_json_tree(std::string& out, const json& value) {
       out += "null";
       return;
   }
+}
+
+}  // namespace
+
+Result<json> parse_json_tree(std::string_view text) { return parse_json_tree(text, tree_limits(text)); }
+
+Result<json> parse_json_tree(std::string_view text, const JsonLimits& limits) {
+  JsonDocument doc;
+  Status parsed = doc.parse(text, limits);
+  if (!parsed.ok()) return parsed;
+  return build(doc, 0);
 }
 
 std::string write_json(const json& value) {

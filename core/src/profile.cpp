@@ -45,10 +45,9 @@ Status LearnerProfile::set_config(const ProfileConfig& config) {
 }
 
 Status LearnerProfile::set_preferences_json(std::string_view text) {
-  auto doc_tree = parse_json_tree(text);
-  if (!doc_tree.ok()) return Status(ErrorCode::invalid_json, "preferences: not valid JSON");
-  nlohmann::json doc = std::move(doc_tree).value();
-  auto prefs = preferences_from_json(doc);
+  const auto doc = parse_json_tree(text);
+  if (!doc.ok()) return Status(ErrorCode::invalid_json, "preferences: not valid JSON");
+  auto prefs = preferences_from_json(*doc);
   if (!prefs.ok()) return prefs.status();
   preferences_ = std::move(prefs).value();
   return Status();

@@ -180,10 +180,9 @@ json LearnerProfile::to_json() const {
 }
 
 Status LearnerProfile::restore_json(std::string_view text) {
-  auto doc_tree = parse_json_tree(text);
-  if (!doc_tree.ok()) return corrupt("", "not valid JSON");
-  nlohmann::json doc = std::move(doc_tree).value();
-  return restore(doc);
+  const auto doc = parse_json_tree(text);
+  if (!doc.ok()) return corrupt("", "not valid JSON");
+  return restore(*doc);
 }
 
 Status LearnerProfile::restore(const json& doc) {

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "gradvy/json_reader.hpp"
+#include "gradvy/json_tree.hpp"
 #include "gradvy/profile_event.hpp"
 #include "gradvy/profile_preferences.hpp"
 
@@ -30,13 +31,14 @@ class CandidateReader {
     return at != 0 && doc_.node(at).kind != JsonKind::null_value ? at : 0;
   }
 
-  // `range` is how the bounds read in the message.
-  Status number(const char* key, double lo, double hi, const char* range, double* out) const {
+  Status number(const char* key, double lo, double hi, double* out) const {
     const std::uint32_t at = present(key);
     if (at == 0) return Status();
     const JsonNode& n = doc_.node(at);
     if (n.kind != JsonKind::number) return bad(index_, key, "must be a number");
-    if (n.number < lo || n.number > hi) return bad(index_, key, std::string("must be between ") + range);
+    if (n.number < lo || n.number > hi) {
+      return bad(index_, key, "must be between " + write_json(lo) + " and " + write_json(hi));
+    }
     *out = n.number;
     return Status();
   }
@@ -74,16 +76,16 @@ Status read_candidate(const CandidateReader& in, std::size_t i, Candidate& c) {
     const auto parsed = parse_difficulty(normalize_label(in.node(level).text));
     if (!parsed) return bad(i, "difficulty", "must be beginner|intermediate|advanced or 1..3");
     c.difficulty = *parsed;
-  } else if (s = in.number("difficulty", 0.0, 3.0, "0.0 and 3.0", &c.difficulty); !s.ok()) {
+  } else if (s = in.number("difficulty", 0.0, 3.0, &c.difficulty); !s.ok()) {
     return s;
   }
   const char* duration = in.present("duration_minutes") != 0 ? "duration_minutes" : "duration";
   double published = 0.0;
-  if (!(s = in.number("rating", 0.0, 100.0, "0.0 and 100.0", &c.rating)).ok() ||
-      !(s = in.number("rating_count", 0.0, 1e12, "0.0 and 1000000000000.0", &c.rating_count)).ok() ||
-      !(s = in.number("popularity", 0.0, 1e15, "0.0 and 1e+15", &c.popularity)).ok() ||
-      !(s = in.number(duration, 0.0, 1e7, "0.0 and 10000000.0", &c.duration_minutes)).ok() ||
-      !(s = in.number("published_at", 0.0, 9.0e15, "0.0 and 9e+15", &published)).ok()) {
+  if (!(s = in.number("rating", 0.0, 100.0, &c.rating)).ok() ||
+      !(s = in.number("rating_count", 0.0, 1e12, &c.rating_count)).ok() ||
+      !(s = in.number("popularity", 0.0, 1e15, &c.popularity)).ok() ||
+      !(s = in.number(duration, 0.0, 1e7, &c.duration_minutes)).ok() ||
+      !(s = in.number("published_at", 0.0, 9.0e15, &published)).ok()) {
     return s;
   }
   c.published_at = static_cast<std::int64_t>(published);

@@ -121,10 +121,9 @@ Status RerankOptions::validate() const {
 }
 
 Result<RerankOptions> RerankOptions::from_json_text(std::string_view text) {
-  auto doc_tree = parse_json_tree(text);
-  if (!doc_tree.ok()) return Result<RerankOptions>(ErrorCode::invalid_json, "options: not valid JSON");
-  nlohmann::json doc = std::move(doc_tree).value();
-  return from_json(doc);
+  const auto doc = parse_json_tree(text);
+  if (!doc.ok()) return Result<RerankOptions>(ErrorCode::invalid_json, "options: not valid JSON");
+  return from_json(*doc);
 }
 
 Result<RerankOptions> RerankOptions::from_json(const json& doc) {

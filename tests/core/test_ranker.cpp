@@ -616,6 +616,11 @@ TEST(RerankJson, CandidatesFromJsonAndOptionsFromJson) {
   auto bad = candidates_from_json(R"([{"id":"a"},{"id":"b","rating":"five"}])");
   EXPECT_EQ(bad.code(), ErrorCode::invalid_argument);
   EXPECT_NE(bad.message().find("candidates[1].rating"), std::string::npos) << bad.message();
+  // Out-of-range numbers name the bounds as JSON writes them.
+  EXPECT_EQ(candidates_from_json(R"([{"id":"a","rating":101}])").message(),
+            "candidates[0].rating: must be between 0.0 and 100.0");
+  EXPECT_EQ(candidates_from_json(R"([{"id":"a","popularity":1e16}])").message(),
+            "candidates[0].popularity: must be between 0.0 and 1e+15");
   Candidate nan_pop;
   nan_pop.id = "x";
   nan_pop.popularity = std::nan("");

@@ -28,15 +28,11 @@
 
 namespace gradvy {
 
-// Limits for trees the core reads from its own host: no byte limit of the
-// reader's own (callers bound their inputs), nesting far beyond any document
-// the core writes.
-JsonLimits tree_limits(std::string_view text);
-
+// Without limits: no byte limit of the reader's own (callers bound their
+// inputs), nesting far beyond any document the core writes.
 Result<nlohmann::json> parse_json_tree(std::string_view text);
 Result<nlohmann::json> parse_json_tree(std::string_view text, const JsonLimits& limits);
 
 std::string write_json(const nlohmann::json& value);
-void append_json_tree(std::string& out, const nlohmann::json& value);
 
 }  // namespace gradvy
