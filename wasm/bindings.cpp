@@ -1,26 +1,29 @@
-// Embind glue: converts JS values to core types and back, nothing else.
-// The JS-visible contract is wasm/gradvy_core.d.ts; keep the two in step.
+// The module's C exports: convert values to core types and back, nothing else.
+// wasm/engine_api.post.js turns them into the JS API of wasm/gradvy_core.d.ts;
+// keep the three in step.
 //
 // How values cross (why):
-// - track() is the hot path: strings and a number in, a number out; a failure
-//   is a negative number and its details wait in lastError(). The package
-//   calls the plain export gradvy_track() instead of Engine.track(): it writes
-//   the strings as UTF-8 into wasm memory it reuses, where Embind would
-//   measure, malloc, encode, copy and free each of the three on every call.
+// - Plain C exports, no Embind: Embind's runtime (its type registry, its JS
+//   half and the printf it pulls in) was about a fifth of the module (#5).
+// - Strings in are (pointer, byte length) of UTF-8 the glue wrote into wasm
+//   memory; strings out are left in one buffer (out_text) whose pointer the
+//   export returns and whose length gradvy_out_length() gives. The glue copies
+//   them out before the next call. A null pointer stands for JS null.
 // - Results that are documents (Outcome<T>, stats, consent, ranking, ...) are
-//   built as JSON text in C++ and turned into a JS object with ONE
-//   JSON.parse call, instead of one boundary crossing per property.
+//   JSON text, turned into a JS object with ONE JSON.parse in the glue.
+// - track() is the hot path: integers and a double in, a number out; a failure
+//   is a negative number and its details wait in lastError().
 // - Embeddings arrive as a pointer into the wasm heap (the host copied its
 //   Float32Array there once); the core copies them into its candidate cache.
-#include <emscripten/bind.h>
 #include <emscripten/em_macros.h>
-#include <emscripten/val.h>
 
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -31,44 +34,72 @@
 
 namespace {
 
-using emscripten::val;
 using gradvy::ErrorCode;
 using gradvy::Status;
 
-const val& json_parse() {
-  static const val parse = val::global("JSON")["parse"];
-  return parse;
+// The last call's text result (see gradvy_out_length).
+std::string out_text;
+std::size_t out_length = 0;
+
+const char* out(std::string text) {
+  out_text = std::move(text);
+  out_length = out_text.size();
+  return out_text.c_str();
 }
 
-val parse_json_text(const std::string& text) { return json_parse()(text); }
-
-std::string dump(const nlohmann::json& value) {
-  return gradvy::write_json(value);
+// A string that outlives the call (the engine's last batch body): no copy.
+const char* out_view(const std::string& text) {
+  out_length = text.size();
+  return text.c_str();
 }
 
 std::string error_json(const Status& status) {
-  nlohmann::json out = {{"ok", false},
-                        {"code", std::string(gradvy::to_string(status.code()))},
-                        {"message", status.message()}};
-  return dump(out);
+  return gradvy::write_json({{"ok", false},
+                             {"code", std::string(gradvy::to_string(status.code()))},
+                             {"message", status.message()}});
 }
 
 // Outcome<T> from the value's JSON text.
-val ok_outcome(const std::string& value_json) {
+const char* ok_outcome(std::string_view value_json) {
   std::string text;
   text.reserve(value_json.size() + 24);
   text.append("{\"ok\":true,\"value\":").append(value_json).push_back('}');
-  return parse_json_text(text);
+  return out(std::move(text));
 }
 
 // Milliseconds from JS: finite numbers only (NaN would poison every timer).
-bool to_ms(double value, std::int64_t& out) {
+bool to_ms(double value, std::int64_t& out_ms) {
   if (!std::isfinite(value) || std::fabs(value) > 9.0e15) return false;
-  out = static_cast<std::int64_t>(value);
+  out_ms = static_cast<std::int64_t>(value);
   return true;
 }
 
 Status bad_time() { return Status(ErrorCode::invalid_argument, "nowMs: must be a finite number of milliseconds"); }
+
+// FailOptions as the glue sends them: JSON.stringify of the object, with
+// non-finite numbers as strings (so NaN is refused, not read as null).
+Status parse_fail_options(std::string_view text, gradvy::FailureInfo& info) {
+  auto options = gradvy::parse_json_tree(text);
+  if (!options.ok() || !options->is_object())
+    return Status(ErrorCode::invalid_argument, "options: must be an object {retryable, retryAfterMs?, tooLarge?}");
+  auto retryable = options->find("retryable");
+  if (retryable == options->end() || !retryable->is_boolean())
+    return Status(ErrorCode::invalid_argument, "options.retryable: must be a boolean");
+  info.retryable = retryable->get<bool>();
+  auto retry_after = options->find("retryAfterMs");
+  if (retry_after != options->end() && !retry_after->is_null()) {
+    std::int64_t after;
+    if (!retry_after->is_number() || !to_ms(retry_after->get<double>(), after) || after < 0)
+      return Status(ErrorCode::invalid_argument, "options.retryAfterMs: must be a number >= 0");
+    info.retry_after_ms = after;
+  }
+  auto too_large = options->find("tooLarge");
+  if (too_large != options->end() && !too_large->is_null()) {
+    if (!too_large->is_boolean()) return Status(ErrorCode::invalid_argument, "options.tooLarge: must be a boolean");
+    info.too_large = too_large->get<bool>();
+  }
+  return Status();
+}
 
 class JsEngine {
  public:
@@ -81,34 +112,27 @@ class JsEngine {
     if (!result.ok()) return remember(result.status());
     return *result;
   }
-  int track_strings(const std::string& type, const std::string& props, const std::string& ctx, double now) {
-    return track(type, props, ctx, now);
-  }
-  // What gradvy_track() takes as `engine`; valid until the handle's delete().
-  std::uintptr_t address() const { return reinterpret_cast<std::uintptr_t>(this); }
 
-  val last_error() const {
-    val out = val::object();
-    out.set("code", std::string(gradvy::to_string(last_error_.code())));
-    out.set("message", last_error_.message());
-    return out;
+  const char* last_error() const {
+    return out(gradvy::write_json({{"code", std::string(gradvy::to_string(last_error_.code()))},
+                                   {"message", last_error_.message()}}));
   }
 
-  val take_batch(double now, bool force) {
+  // {batchId, eventCount, bytes, attempt}; the body waits in batch_body().
+  const char* take_batch(double now, bool force) {
     std::int64_t ms;
-    if (!to_ms(now, ms)) return val::null();
+    if (!to_ms(now, ms)) return nullptr;
     auto batch = engine_->take_batch(ms, force);
-    if (!batch) return val::null();
-    val out = val::object();
-    out.set("batchId", batch->batch_id);
-    out.set("body", batch->body);
-    out.set("eventCount", batch->event_count);
-    out.set("bytes", static_cast<double>(batch->body.size()));
-    out.set("attempt", batch->attempt);
-    return out;
+    if (!batch) return nullptr;
+    batch_ = std::move(*batch);
+    return out(gradvy::write_json({{"batchId", batch_.batch_id},
+                                   {"eventCount", batch_.event_count},
+                                   {"bytes", batch_.body.size()},
+                                   {"attempt", batch_.attempt}}));
   }
+  const char* batch_body() const { return out_view(batch_.body); }
 
-  val ack(const std::string& batch_id, double now) {
+  const char* ack(std::string_view batch_id, double now) {
     std::int64_t ms;
     if (!to_ms(now, ms)) return failed(bad_time());
     auto acked = engine_->ack(batch_id, ms);
@@ -116,43 +140,27 @@ class JsEngine {
     return ok_outcome("{\"acked\":" + std::to_string(acked->size()) + "}");
   }
 
-  val fail(const std::string& batch_id, val options, double now) {
+  const char* fail(std::string_view batch_id, std::string_view options, double now) {
     std::int64_t ms;
     if (!to_ms(now, ms)) return failed(bad_time());
-    if (options.isUndefined() || options.isNull() || options.typeOf().as<std::string>() != "object")
-      return failed(Status(ErrorCode::invalid_argument, "options: must be an object {retryable, retryAfterMs?, tooLarge?}"));
     gradvy::FailureInfo info;
-    const val retryable = options["retryable"];
-    if (retryable.typeOf().as<std::string>() != "boolean")
-      return failed(Status(ErrorCode::invalid_argument, "options.retryable: must be a boolean"));
-    info.retryable = retryable.as<bool>();
-    const val retry_after = options["retryAfterMs"];
-    if (!retry_after.isUndefined() && !retry_after.isNull()) {
-      std::int64_t after;
-      if (!retry_after.isNumber() || !to_ms(retry_after.as<double>(), after) || after < 0)
-        return failed(Status(ErrorCode::invalid_argument, "options.retryAfterMs: must be a number >= 0"));
-      info.retry_after_ms = after;
-    }
-    const val too_large = options["tooLarge"];
-    if (!too_large.isUndefined() && !too_large.isNull()) {
-      if (too_large.typeOf().as<std::string>() != "boolean")
-        return failed(Status(ErrorCode::invalid_argument, "options.tooLarge: must be a boolean"));
-      info.too_large = too_large.as<bool>();
-    }
+    Status parsed = parse_fail_options(options, info);
+    if (!parsed.ok()) return failed(parsed);
     auto outcome = engine_->fail(batch_id, info, ms);
     if (!outcome.ok()) return failed(outcome.status());
     nlohmann::json value = {{"action", std::string(gradvy::to_string(outcome->action))}};
     if (outcome->action == gradvy::FailAction::retry_scheduled) value["retry_at_ms"] = outcome->retry_at_ms;
     if (outcome->park_reason) value["park_reason"] = std::string(gradvy::to_string(*outcome->park_reason));
     if (outcome->action == gradvy::FailAction::split) value["new_batch_ids"] = outcome->new_batch_ids;
-    return ok_outcome(dump(value));
+    return ok_outcome(gradvy::write_json(value));
   }
 
-  val next_wakeup_ms(double now) const {
+  // NaN stands for null.
+  double next_wakeup_ms(double now) const {
     std::int64_t ms;
-    if (!to_ms(now, ms)) return val::null();
+    if (!to_ms(now, ms)) return NAN;
     auto wake = engine_->next_wakeup_ms(ms);
-    return wake ? val(static_cast<double>(*wake)) : val::null();
+    return wake ? static_cast<double>(*wake) : NAN;
   }
 
   double unpark(double now, bool include_rejected) {
@@ -161,62 +169,62 @@ class JsEngine {
     return static_cast<double>(engine_->unpark(ms, include_rejected));
   }
 
-  val set_consent(const std::string& toggles, double now) {
+  const char* set_consent(std::string_view toggles, double now) {
     std::int64_t ms;
     if (!to_ms(now, ms)) return failed(bad_time());
     return consent_outcome(engine_->set_consent(toggles, ms));
   }
-  val apply_tcf(const std::string& tc_string, double now) {
+  const char* apply_tcf(std::string_view tc_string, double now) {
     std::int64_t ms;
     if (!to_ms(now, ms)) return failed(bad_time());
     return consent_outcome(engine_->apply_tcf(tc_string, ms));
   }
-  val apply_consent_mode(const std::string& states, double now) {
+  const char* apply_consent_mode(std::string_view states, double now) {
     std::int64_t ms;
     if (!to_ms(now, ms)) return failed(bad_time());
     return consent_outcome(engine_->apply_consent_mode(states, ms));
   }
-  val set_gpc(bool on, double now) {
+  const char* set_gpc(bool on, double now) {
     std::int64_t ms;
     if (!to_ms(now, ms)) return failed(bad_time());
     return consent_outcome(engine_->set_gpc(on, ms));
   }
-  val consent() const { return parse_json_text(dump(engine_->consent_json())); }
+  const char* consent() const { return out(gradvy::write_json(engine_->consent_json())); }
 
-  val identify(const std::string& user_id) { return null_outcome(engine_->identify(user_id)); }
+  const char* identify(std::string_view user_id) { return null_outcome(engine_->identify(user_id)); }
   double set_local_only(bool on) { return static_cast<double>(engine_->set_local_only(on)); }
-  val take_aggregates(double now) {
+  const char* take_aggregates(double now) {
     std::int64_t ms;
-    if (!to_ms(now, ms)) return val::null();
+    if (!to_ms(now, ms)) return nullptr;
     auto report = engine_->take_aggregates(ms);
-    return report ? parse_json_text(dump(*report)) : val::null();
+    return report ? out(gradvy::write_json(*report)) : nullptr;
   }
 
-  std::string snapshot() const { return engine_->snapshot(); }
-  val restore(const std::string& text) { return null_outcome(engine_->restore(text)); }
+  const char* snapshot() const { return out(engine_->snapshot()); }
+  const char* restore(std::string_view text) { return null_outcome(engine_->restore(text)); }
   double revision() const { return static_cast<double>(engine_->revision()); }
-  val stats() const { return parse_json_text(dump(engine_->stats_json())); }
+  const char* stats() const { return out(gradvy::write_json(engine_->stats_json())); }
 
-  val export_data(double now) const {
+  const char* export_data(double now) const {
     std::int64_t ms = 0;
     to_ms(now, ms);
-    return parse_json_text(dump(engine_->export_data(ms)));
+    return out(gradvy::write_json(engine_->export_data(ms)));
   }
   void forget() { engine_->forget(); }
 
-  val profile(double now) const {
+  const char* profile(double now) const {
     std::int64_t ms = 0;
     to_ms(now, ms);
-    return parse_json_text(dump(engine_->profile_json(ms)));
+    return out(gradvy::write_json(engine_->profile_json(ms)));
   }
-  val insights(double now) const {
+  const char* insights(double now) const {
     std::int64_t ms = 0;
     to_ms(now, ms);
-    return parse_json_text(dump(engine_->insights(ms)));
+    return out(gradvy::write_json(engine_->insights(ms)));
   }
-  val set_preferences(const std::string& prefs) { return null_outcome(engine_->set_preferences(prefs)); }
+  const char* set_preferences(std::string_view prefs) { return null_outcome(engine_->set_preferences(prefs)); }
 
-  val set_candidates(const std::string& candidates, std::uintptr_t embeddings, double n, double d) {
+  const char* set_candidates(std::string_view candidates, std::uintptr_t embeddings, double n, double d) {
     if (!(n >= 0 && d >= 0 && n <= 4294967295.0 && d <= 4294967295.0 && n == std::floor(n) && d == std::floor(d)))
       return failed(Status(ErrorCode::invalid_argument, "n, d: must be non-negative integers"));
     const auto rows = static_cast<std::size_t>(n);
@@ -227,7 +235,7 @@ class JsEngine {
                       ",\"dimension\":" + std::to_string(engine_->candidate_dimension()) + "}");
   }
 
-  val rerank(const std::string& options, double now) {
+  const char* rerank(std::string_view options, double now) {
     std::int64_t ms;
     if (!to_ms(now, ms)) return failed(bad_time());
     auto ranking = engine_->rerank_json(options, ms);
@@ -235,28 +243,24 @@ class JsEngine {
     return ok_outcome(*ranking);
   }
 
-  // Hot path of rerank: the ranking as typed-array views of wasm memory (valid
-  // until the next rerank call), built with a handful of property sets.
-  val rerank_into(const std::string& options, double now) {
+  // Hot path of rerank: where the ranking's arrays are in wasm memory (valid
+  // until the next rerank call); the glue makes typed-array views of them.
+  const char* rerank_into(std::string_view options, double now) {
     std::int64_t ms;
     if (!to_ms(now, ms)) return failed(bad_time());
     auto ranking = engine_->rerank_buffers(options, ms);
     if (!ranking.ok()) return failed(ranking.status());
     const gradvy::Engine::RankingBuffers& r = **ranking;
-    val value = val::object();
-    value.set("count", static_cast<double>(r.indices.size()));
-    value.set("source", std::string(r.personalized ? "personalized" : "fallback"));
-    if (!r.fallback_reason.empty()) value.set("reason", r.fallback_reason);
-    value.set("indices", val(emscripten::typed_memory_view(r.indices.size(), r.indices.data())));
-    value.set("scores", val(emscripten::typed_memory_view(r.scores.size(), r.scores.data())));
-    value.set("factors", val(emscripten::typed_memory_view(r.factors.size(), r.factors.data())));
-    val out = val::object();
-    out.set("ok", true);
-    out.set("value", value);
-    return out;
+    nlohmann::json value = {{"count", r.indices.size()},
+                            {"source", r.personalized ? "personalized" : "fallback"},
+                            {"indices", reinterpret_cast<std::uintptr_t>(r.indices.data())},
+                            {"scores", reinterpret_cast<std::uintptr_t>(r.scores.data())},
+                            {"factors", reinterpret_cast<std::uintptr_t>(r.factors.data())}};
+    if (!r.fallback_reason.empty()) value["reason"] = r.fallback_reason;
+    return ok_outcome(gradvy::write_json(value));
   }
 
-  val feedback(const std::string& item_id, const std::string& kind, const std::string& reason, double now) {
+  const char* feedback(std::string_view item_id, std::string_view kind, std::string_view reason, double now) {
     std::int64_t ms;
     if (!to_ms(now, ms)) return failed(bad_time());
     auto bits = engine_->feedback(item_id, kind, reason, ms);
@@ -267,12 +271,12 @@ class JsEngine {
                       ",\"profiled\":" + (profiled ? "true" : "false") + "}");
   }
 
-  val variant(const std::string& experiment_id, const std::string& variants, double now) {
+  const char* variant(std::string_view experiment_id, std::string_view variants, double now) {
     std::int64_t ms;
     if (!to_ms(now, ms)) return failed(bad_time());
     auto assignment = engine_->variant(experiment_id, variants, ms);
     if (!assignment.ok()) return failed(assignment.status());
-    return ok_outcome(dump(*assignment));
+    return ok_outcome(gradvy::write_json(*assignment));
   }
 
  private:
@@ -280,94 +284,149 @@ class JsEngine {
     last_error_ = status;
     return -static_cast<int>(status.code());
   }
-  val failed(const Status& status) {
+  const char* failed(const Status& status) {
     last_error_ = status;
-    return parse_json_text(error_json(status));
+    return out(error_json(status));
   }
-  val null_outcome(const Status& status) {
+  const char* null_outcome(const Status& status) {
     if (!status.ok()) return failed(status);
     return ok_outcome("null");
   }
-  val consent_outcome(const gradvy::Result<gradvy::ConsentUpdate>& update) {
+  const char* consent_outcome(const gradvy::Result<gradvy::ConsentUpdate>& update) {
     if (!update.ok()) return failed(update.status());
-    return ok_outcome(dump(gradvy::to_json(*update)));
+    return ok_outcome(gradvy::write_json(gradvy::to_json(*update)));
   }
 
   std::unique_ptr<gradvy::Engine> engine_;
   Status last_error_;
+  gradvy::DeliveryBatch batch_;
 };
 
-val create_engine(const std::string& config_json, const std::string& seed_hex) {
-  auto engine = gradvy::Engine::create(config_json, seed_hex);
-  if (!engine.ok()) return parse_json_text(error_json(engine.status()));
-  val out = val::object();
-  out.set("ok", true);
-  // The JS handle owns it (Embind transfers a unique_ptr): Engine.delete() frees it.
-  out.set("value", val(std::make_unique<JsEngine>(std::move(*engine))));
-  return out;
-}
-
-std::string version() { return "0.1.0"; }
-
-val limits() { return parse_json_text(dump(gradvy::engine_limits_json())); }
-
-val factor_names() {
-  val out = val::array();
-  for (std::size_t f = 0; f < gradvy::kFactorCount; ++f)
-    out.call<void>("push", std::string(gradvy::to_string(static_cast<gradvy::Factor>(f))));
-  return out;
-}
+JsEngine& engine_at(std::uintptr_t engine) { return *reinterpret_cast<JsEngine*>(engine); }
 
 }  // namespace
 
+// Every export below: `engine` is what gradvy_engine_create returned (the
+// glue's Engine.address()); a string is (pointer, byte length).
+extern "C" {
+
+EMSCRIPTEN_KEEPALIVE std::size_t gradvy_out_length() { return out_length; }
+
+// {version, factor_names, limits}: what the module says about itself.
+EMSCRIPTEN_KEEPALIVE const char* gradvy_module_info() {
+  nlohmann::json factors = nlohmann::json::array();
+  for (std::size_t f = 0; f < gradvy::kFactorCount; ++f)
+    factors.push_back(std::string(gradvy::to_string(static_cast<gradvy::Factor>(f))));
+  return out(gradvy::write_json({{"version", "0.1.0"},
+                                 {"factor_names", std::move(factors)},
+                                 {"limits", gradvy::engine_limits_json()},
+                                 {"track_bits",
+                                  {{"queued", gradvy::kTrackQueued},
+                                   {"profiled", gradvy::kTrackProfiled},
+                                   {"aggregated", gradvy::kTrackAggregated}}}}));
+}
+
+// Outcome<address>: the glue wraps the address in an Engine.
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_create(const char* config, std::size_t config_len, const char* seed,
+                                                      std::size_t seed_len) {
+  auto engine = gradvy::Engine::create({config, config_len}, {seed, seed_len});
+  if (!engine.ok()) return out(error_json(engine.status()));
+  return ok_outcome(std::to_string(reinterpret_cast<std::uintptr_t>(new JsEngine(std::move(*engine)))));
+}
+
+EMSCRIPTEN_KEEPALIVE void gradvy_engine_destroy(std::uintptr_t engine) { delete reinterpret_cast<JsEngine*>(engine); }
+
 // Engine.track() over UTF-8 bytes the host placed in wasm memory: integers and
-// one double cross, nothing is allocated for the call. Same result and
-// lastError() as Engine.track(); `engine` is Engine.address().
-extern "C" EMSCRIPTEN_KEEPALIVE int gradvy_track(std::uintptr_t engine, const char* type, std::size_t type_len,
-                                                 const char* props, std::size_t props_len, const char* ctx,
-                                                 std::size_t ctx_len, double now_ms) {
-  return reinterpret_cast<JsEngine*>(engine)->track({type, type_len}, {props, props_len}, {ctx, ctx_len}, now_ms);
+// one double cross, nothing is allocated for the call.
+EMSCRIPTEN_KEEPALIVE int gradvy_track(std::uintptr_t engine, const char* type, std::size_t type_len, const char* props,
+                                      std::size_t props_len, const char* ctx, std::size_t ctx_len, double now_ms) {
+  return engine_at(engine).track({type, type_len}, {props, props_len}, {ctx, ctx_len}, now_ms);
 }
 
-EMSCRIPTEN_BINDINGS(gradvy) {
-  using namespace emscripten;
-  function("version", &version);
-  function("limits", &limits);
-  function("factorNames", &factor_names);
-  function("createEngine", &create_engine);
-  constant("TRACK_QUEUED", gradvy::kTrackQueued);
-  constant("TRACK_PROFILED", gradvy::kTrackProfiled);
-  constant("TRACK_AGGREGATED", gradvy::kTrackAggregated);
-
-  class_<JsEngine>("Engine")
-      .function("track", &JsEngine::track_strings)
-      .function("address", &JsEngine::address)
-      .function("lastError", &JsEngine::last_error)
-      .function("takeBatch", &JsEngine::take_batch)
-      .function("ack", &JsEngine::ack)
-      .function("fail", &JsEngine::fail)
-      .function("nextWakeupMs", &JsEngine::next_wakeup_ms)
-      .function("unpark", &JsEngine::unpark)
-      .function("setConsent", &JsEngine::set_consent)
-      .function("applyTcf", &JsEngine::apply_tcf)
-      .function("applyConsentMode", &JsEngine::apply_consent_mode)
-      .function("setGpc", &JsEngine::set_gpc)
-      .function("consent", &JsEngine::consent)
-      .function("identify", &JsEngine::identify)
-      .function("setLocalOnly", &JsEngine::set_local_only)
-      .function("takeAggregates", &JsEngine::take_aggregates)
-      .function("snapshot", &JsEngine::snapshot)
-      .function("restore", &JsEngine::restore)
-      .function("revision", &JsEngine::revision)
-      .function("stats", &JsEngine::stats)
-      .function("exportData", &JsEngine::export_data)
-      .function("forget", &JsEngine::forget)
-      .function("profile", &JsEngine::profile)
-      .function("insights", &JsEngine::insights)
-      .function("setPreferences", &JsEngine::set_preferences)
-      .function("setCandidates", &JsEngine::set_candidates)
-      .function("rerank", &JsEngine::rerank)
-      .function("rerankInto", &JsEngine::rerank_into)
-      .function("feedback", &JsEngine::feedback)
-      .function("variant", &JsEngine::variant);
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_last_error(std::uintptr_t engine) { return engine_at(engine).last_error(); }
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_take_batch(std::uintptr_t engine, double now, int force) {
+  return engine_at(engine).take_batch(now, force != 0);
 }
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_batch_body(std::uintptr_t engine) { return engine_at(engine).batch_body(); }
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_ack(std::uintptr_t engine, const char* id, std::size_t id_len, double now) {
+  return engine_at(engine).ack({id, id_len}, now);
+}
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_fail(std::uintptr_t engine, const char* id, std::size_t id_len,
+                                                    const char* options, std::size_t options_len, double now) {
+  return engine_at(engine).fail({id, id_len}, {options, options_len}, now);
+}
+EMSCRIPTEN_KEEPALIVE double gradvy_engine_next_wakeup_ms(std::uintptr_t engine, double now) {
+  return engine_at(engine).next_wakeup_ms(now);
+}
+EMSCRIPTEN_KEEPALIVE double gradvy_engine_unpark(std::uintptr_t engine, double now, int include_rejected) {
+  return engine_at(engine).unpark(now, include_rejected != 0);
+}
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_set_consent(std::uintptr_t engine, const char* text, std::size_t len,
+                                                           double now) {
+  return engine_at(engine).set_consent({text, len}, now);
+}
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_apply_tcf(std::uintptr_t engine, const char* text, std::size_t len,
+                                                         double now) {
+  return engine_at(engine).apply_tcf({text, len}, now);
+}
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_apply_consent_mode(std::uintptr_t engine, const char* text,
+                                                                  std::size_t len, double now) {
+  return engine_at(engine).apply_consent_mode({text, len}, now);
+}
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_set_gpc(std::uintptr_t engine, int on, double now) {
+  return engine_at(engine).set_gpc(on != 0, now);
+}
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_consent(std::uintptr_t engine) { return engine_at(engine).consent(); }
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_identify(std::uintptr_t engine, const char* text, std::size_t len) {
+  return engine_at(engine).identify({text, len});
+}
+EMSCRIPTEN_KEEPALIVE double gradvy_engine_set_local_only(std::uintptr_t engine, int on) {
+  return engine_at(engine).set_local_only(on != 0);
+}
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_take_aggregates(std::uintptr_t engine, double now) {
+  return engine_at(engine).take_aggregates(now);
+}
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_snapshot(std::uintptr_t engine) { return engine_at(engine).snapshot(); }
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_restore(std::uintptr_t engine, const char* text, std::size_t len) {
+  return engine_at(engine).restore({text, len});
+}
+EMSCRIPTEN_KEEPALIVE double gradvy_engine_revision(std::uintptr_t engine) { return engine_at(engine).revision(); }
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_stats(std::uintptr_t engine) { return engine_at(engine).stats(); }
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_export_data(std::uintptr_t engine, double now) {
+  return engine_at(engine).export_data(now);
+}
+EMSCRIPTEN_KEEPALIVE void gradvy_engine_forget(std::uintptr_t engine) { engine_at(engine).forget(); }
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_profile(std::uintptr_t engine, double now) {
+  return engine_at(engine).profile(now);
+}
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_insights(std::uintptr_t engine, double now) {
+  return engine_at(engine).insights(now);
+}
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_set_preferences(std::uintptr_t engine, const char* text,
+                                                               std::size_t len) {
+  return engine_at(engine).set_preferences({text, len});
+}
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_set_candidates(std::uintptr_t engine, const char* text, std::size_t len,
+                                                              std::uintptr_t embeddings, double n, double d) {
+  return engine_at(engine).set_candidates({text, len}, embeddings, n, d);
+}
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_rerank(std::uintptr_t engine, const char* text, std::size_t len,
+                                                      double now) {
+  return engine_at(engine).rerank({text, len}, now);
+}
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_rerank_into(std::uintptr_t engine, const char* text, std::size_t len,
+                                                           double now) {
+  return engine_at(engine).rerank_into({text, len}, now);
+}
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_feedback(std::uintptr_t engine, const char* item, std::size_t item_len,
+                                                        const char* kind, std::size_t kind_len, const char* reason,
+                                                        std::size_t reason_len, double now) {
+  return engine_at(engine).feedback({item, item_len}, {kind, kind_len}, {reason, reason_len}, now);
+}
+EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_variant(std::uintptr_t engine, const char* experiment,
+                                                       std::size_t experiment_len, const char* variants,
+                                                       std::size_t variants_len, double now) {
+  return engine_at(engine).variant({experiment, experiment_len}, {variants, variants_len}, now);
+}
+
+}  // extern "C"

@@ -18,7 +18,7 @@
 //   the core never reads a clock. Randomness comes from the seed given to
 //   `createEngine` (use crypto.getRandomValues), so equal inputs give equal
 //   outputs.
-// - Objects returned by Embind (`Engine`) must be freed with `delete()`.
+// - An `Engine` holds wasm memory: free it with `delete()` (a call after that throws).
 
 /** Stable error codes (core/include/gradvy/status.hpp `ErrorCode`, minus `ok`). */
 export type ErrorCode =
@@ -424,7 +424,7 @@ export interface Engine {
   /** Deterministic assignment from (user or device id, experiment id, weights); queues experiment_exposure (analytics). */
   variant(experimentId: string, variantsJson: string, nowMs: number): Outcome<VariantAssignment>;
 
-  /** Frees the wasm-side object (Embind). */
+  /** Frees the wasm-side object; any later call on this Engine throws. */
   delete(): void;
 }
 
@@ -441,7 +441,7 @@ export interface GradvyCoreModule {
   /** Limits the core enforces (max candidates per rerank, max dimension, ...). */
   limits(): { max_candidates: number; max_dimension: number; max_event_bytes: number };
 
-  /** Engine.track() over UTF-8 the host wrote into wasm memory (no Embind string conversions):
+  /** Engine.track() over UTF-8 the host wrote into wasm memory (no per-call string allocation):
    *  engine = Engine.address(); each string is (ptr, byte length), a length of 0 may have ptr 0.
    *  Same result as track(); on < 0 read lastError(). Bytes that are not UTF-8 are refused
    *  (invalid_json, invalid_event), never stored; TextEncoder writes a lone surrogate as U+FFFD. */

@@ -114,7 +114,7 @@ export async function createPersonalizer(options: PersonalizerOptions = {}): Pro
 export class Personalizer {
   private readonly core: GradvyCoreModule;
   private readonly engine: Engine;
-  /** The engine's track() without Embind string conversions (the hot path). */
+  /** The engine's track() without per-call string allocation (the hot path). */
   private readonly wasmTrack: WasmTrack;
   private readonly options: PersonalizerOptions;
   private readonly now: () => number;

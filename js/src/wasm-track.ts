@@ -1,6 +1,6 @@
-// track() into the wasm core without Embind's string conversions. Embind
-// measures, mallocs, encodes, copies and frees each of track()'s three strings
-// on every call; here each string is written as UTF-8 into its own region of
+// track() into the wasm core without per-call string conversions. The module's
+// Engine.track mallocs, encodes and frees its three strings on every call;
+// here each string is written as UTF-8 into its own region of
 // wasm memory, allocated once and reused, and one plain export reads them
 // there. The event type and the page context repeat from call to call, so they
 // are only re-encoded when they change.

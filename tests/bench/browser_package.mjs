@@ -10,7 +10,7 @@
 // On a busy machine wall-clock rates swing with the other processes; the
 // *_cpu_* lines divide by the page main thread's CPU time over the same calls
 // (the thread timestamps of performance.mark trace events), which mostly do not.
-// browser_binding_track_*: the wasm binding alone, Embind's Engine.track against
+// browser_binding_track_*: the wasm binding alone, the module's Engine.track against
 // the package's WasmTrack (UTF-8 in reused wasm memory), same page, alternating.
 import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -142,7 +142,7 @@ try {
   }
 
   // The binding alone (engines of its own, no package code; last, so the figures above stay
-  // comparable), main-thread CPU per call: Embind's Engine.track against the package's WasmTrack
+  // comparable), main-thread CPU per call: the module's Engine.track against the package's WasmTrack
   // (the _gradvy_track export), alternating blocks of 5,000 calls after 20,000 warm-up calls each.
   const binding = await withThreadTimes(page, async () => {
     const { default: createGradvyCore } = await import('/dist/gradvy_core.mjs');
@@ -157,8 +157,8 @@ try {
     const actions = ['view', 'enroll', 'progress', 'complete'];
     const ctx = JSON.stringify({ page_url: location.origin + location.pathname, locale: navigator.language });
     const props = (i) => JSON.stringify({ course_id: `c-${i % 500}`, action: actions[i & 3] });
-    const embind = engine();
-    const paths = { embind: (i) => embind.track('course_interaction', props(i), ctx, Date.now()) };
+    const method = engine();
+    const paths = { method: (i) => method.track('course_interaction', props(i), ctx, Date.now()) };
     if (WasmTrack && core._gradvy_track) {
       const buffer = new WasmTrack(core, engine());
       paths.buffer = (i) => buffer.track('course_interaction', props(i), ctx, Date.now());

@@ -1,7 +1,7 @@
 // track() of a small course_interaction event and take-batch + ack through
 // the public wasm binding in Node, plus the gzip size of the module. Two
 // track paths, alternating in blocks of 50 calls so both see the same machine:
-// Engine.track (Embind converts the three strings on every call) and the
+// Engine.track (the module's glue encodes the three strings on every call) and the
 // package's WasmTrack (UTF-8 in reused wasm memory, the `_gradvy_track` export;
 // taken from the built package in GRADVY_DIST_DIR, default dist/).
 //   GRADVY_WASM_MODULE=build/<dir>/gradvy_core.mjs GRADVY_DIST_DIR=build/<dist> node tests/bench/wasm_track.mjs
@@ -31,7 +31,7 @@ const propsList = Array.from({ length: 64 }, (_, i) => JSON.stringify({ course_i
 const ctx = '{"page_url":"/courses/py-101","locale":"en-GB"}';
 let now = 1_763_800_000_000;
 
-/** One engine and how it is called: Embind's Engine.track, or the package's WasmTrack. */
+/** One engine and how it is called: the module's Engine.track, or the package's WasmTrack. */
 function makePath(viaBuffer) {
   const engine = core.createEngine('{"queue":{"batch_size":50,"max_events":100000}}', 'b3c4').value;
   engine.setConsent('{"analytics":true}', 1);
@@ -68,9 +68,9 @@ for (let r = 0; r < 6000; r++) {
   }
 }
 const wallS = Number(process.hrtime.bigint() - wall0) / 1e9;
-const [embind, buffer] = paths;
-console.log(`wasm_track_events_per_s=${Math.round(embind.events / (embind.trackUs / 1e6))} events/s`);
+const [method, buffer] = paths;
+console.log(`wasm_track_events_per_s=${Math.round(method.events / (method.trackUs / 1e6))} events/s`);
 if (buffer) console.log(`wasm_track_buffer_events_per_s=${Math.round(buffer.events / (buffer.trackUs / 1e6))} events/s`);
-console.log(`wasm_take_batch_events_per_s=${Math.round(embind.events / (embind.takeUs / 1e6))} events/s`);
+console.log(`wasm_take_batch_events_per_s=${Math.round(method.events / (method.takeUs / 1e6))} events/s`);
 console.log(`wasm_track_plus_take_wall_events_per_s=${Math.round(paths.reduce((n, p) => n + p.events, 0) / wallS)} events/s`);
 for (const p of paths) p.close();

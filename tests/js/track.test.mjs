@@ -85,12 +85,12 @@ test('refusals keep their codes: oversize, bad props, unknown or malformed type;
     refused(() => p.track('quiz_attempt', { score: 12, total_questions: 10, time_taken: 30 }), 'invalid_event');
     refused(() => p.track('no_such_type', {}), 'invalid_event');
     // A lone surrogate has no UTF-8 form: in the type it is written as U+FFFD (no type has one; the
-    // message quotes it as such, not as the unrelated character Embind's encoder used to make of it).
+    // message quotes it as such).
     assert.throws(() => p.track('x_n\uDC00ote', {}), (e) => e.code === 'invalid_event' && e.message.includes('"x_n\uFFFDote"'));
     // In props JSON.stringify escapes it (\ud800), and the core's JSON reader refuses that, as before.
     assert.throws(() => p.track('x_note', { text: 'a\uD800b' }), (e) => e.code === 'invalid_json' && /surrogate/.test(e.message));
     assert.equal(p.track('x_note', { text: 'pair \uD83D\uDE00 ok' }).queued, true, 'a surrogate pair is one character');
-    // Not a string / not serialisable: a PersonalizeError too (Embind used to throw a bare BindingError).
+    // Not a string / not serialisable: a PersonalizeError, not a bare TypeError from the module.
     refused(() => p.track(42, {}), 'invalid_event');
     refused(() => p.track('x_note', () => 1), 'invalid_json');
     assert.equal(p.track('x_note', { after: 'refusals' }).queued, true);

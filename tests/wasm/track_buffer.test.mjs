@@ -30,7 +30,7 @@ function trackViaBuffer(engine, type, props, ctx, now) {
   }
 }
 
-/** Two engines from one seed: `embind` uses Engine.track, `buffer` the export; track() runs both and compares. */
+/** Two engines from one seed: `method` uses Engine.track, `buffer` the export; track() runs both and compares. */
 function pair(fn) {
   const make = () => {
     const created = core.createEngine(JSON.stringify(CONFIG), SEED);
@@ -38,31 +38,31 @@ function pair(fn) {
     created.value.setConsent('{"analytics":true,"personalization":true}', T0);
     return created.value;
   };
-  const embind = make();
+  const method = make();
   const buffer = make();
   let now = T0;
   const track = (type, props, ctx = '', at = ++now) => {
-    const a = embind.track(type, props, ctx, at);
+    const a = method.track(type, props, ctx, at);
     const b = trackViaBuffer(buffer, type, props, ctx, at);
     assert.equal(b, a, `same result for ${type} ${props.slice(0, 80)}`);
-    if (a < 0) assert.deepEqual(buffer.lastError(), embind.lastError());
+    if (a < 0) assert.deepEqual(buffer.lastError(), method.lastError());
     return { result: b, error: b < 0 ? buffer.lastError() : null };
   };
   const queuedBodies = () => {
-    const a = embind.takeBatch(now, true);
+    const a = method.takeBatch(now, true);
     const b = buffer.takeBatch(now, true);
     assert.equal(b?.body, a?.body, 'identical queued bytes');
     return b && JSON.parse(b.body).events;
   };
   const setConsent = (changes) => {
     now += 1;
-    for (const e of [embind, buffer]) assert.equal(e.setConsent(JSON.stringify(changes), now).ok, true);
+    for (const e of [method, buffer]) assert.equal(e.setConsent(JSON.stringify(changes), now).ok, true);
   };
   try {
     fn({ track, queuedBodies, setConsent, buffer });
-    assert.equal(buffer.snapshot(), embind.snapshot(), 'identical state');
+    assert.equal(buffer.snapshot(), method.snapshot(), 'identical state');
   } finally {
-    embind.delete();
+    method.delete();
     buffer.delete();
   }
 }
