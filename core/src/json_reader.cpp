@@ -200,7 +200,7 @@ class JsonParser {
     if (object.count <= 12) {
       for (std::uint32_t a = index + 1; a < object.end; a = nodes[a].end) {
         for (std::uint32_t b = nodes[a].end; b < object.end; b = nodes[b].end) {
-          if (nodes[a].key == nodes[b].key) return duplicate(nodes[a].key);
+          if (nodes[a].key == nodes[b].key) return duplicate(nodes[b].key);
         }
       }
       return true;
@@ -210,14 +210,21 @@ class JsonParser {
     for (std::uint32_t a = index + 1; a < object.end; a = nodes[a].end) keys.push_back(nodes[a].key);
     std::sort(keys.begin(), keys.end());
     const auto it = std::adjacent_find(keys.begin(), keys.end());
-    if (it != keys.end()) return duplicate(*it);
+    // The later of the two in the text (their order after the sort is arbitrary).
+    if (it != keys.end()) return duplicate(it[0].data() < it[1].data() ? it[1] : it[0]);
     return true;
   }
 
+  // Where the repeated key starts when it is a view of the text; a key with
+  // escapes was decoded elsewhere, so then where its object ends (p_).
   bool duplicate(std::string_view key) {
-    std::string message = "duplicate key \"";
+    const bool in_text = key.data() > begin_ && key.data() <= end_;
+    const char* at = in_text ? key.data() - 1 : p_ - 1;  // p_ is past the closing brace
+    std::string message = "at byte ";
+    message += std::to_string(static_cast<long long>(at - begin_));
+    message += ": duplicate key \"";
     message.append(key.substr(0, 64));
-    message += "\" in an object";
+    message += in_text ? "\" in an object" : "\" in the object that ends here";
     error_ = Status(ErrorCode::invalid_json, std::move(message));
     return false;
   }

@@ -162,4 +162,8 @@ std::string write_json(const json& value) {
   return out;
 }
 
+std::string number_between_rule(double lo, double hi) {
+  return "must be a number between " + write_json(lo) + " and " + write_json(hi);
+}
+
 }  // namespace gradvy

@@ -52,20 +52,16 @@ Status bad(const std::string& field, const std::string& rule) {
   return Status(ErrorCode::invalid_argument, "profile_config." + field + ": " + rule);
 }
 
-std::string range_rule(double lo, double hi) {
-  return "must be a number between " + write_json(lo) + " and " + write_json(hi);
-}
-
 }  // namespace
 
 Status ProfileConfig::validate() const {
   for (const auto& f : kDoubleFields) {
     const double v = this->*f.member;
-    if (!std::isfinite(v) || v < f.lo || v > f.hi) return bad(f.name, range_rule(f.lo, f.hi));
+    if (!std::isfinite(v) || v < f.lo || v > f.hi) return bad(f.name, number_between_rule(f.lo, f.hi));
   }
   for (const auto& f : kSizeFields) {
     const std::size_t v = this->*f.member;
-    if (v < f.lo || v > f.hi) return bad(f.name, range_rule(double(f.lo), double(f.hi)));
+    if (v < f.lo || v > f.hi) return bad(f.name, number_between_rule(double(f.lo), double(f.hi)));
   }
   if (tz_offset_minutes < -840 || tz_offset_minutes > 840) return bad("tz_offset_minutes", "must be between -840 and 840");
   return Status();
@@ -80,7 +76,7 @@ Result<ProfileConfig> ProfileConfig::from_json(const json& doc) {
     for (const auto& f : kDoubleFields) {
       if (key != f.name) continue;
       known = true;
-      if (!it->is_number()) return Result<ProfileConfig>(bad(key, range_rule(f.lo, f.hi)));
+      if (!it->is_number()) return Result<ProfileConfig>(bad(key, number_between_rule(f.lo, f.hi)));
       c.*f.member = it->get<double>();
     }
     for (const auto& f : kSizeFields) {

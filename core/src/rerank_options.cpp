@@ -97,17 +97,13 @@ const NumberField kNumberFields[] = {
     {"neighbour_threshold", &RerankOptions::neighbour_threshold, 0.0, 0.999},
 };
 
-std::string range_rule(double lo, double hi) {
-  return "must be a number between " + write_json(lo) + " and " + write_json(hi);
-}
-
 }  // namespace
 
 Status RerankOptions::validate() const {
   if (limit < 1 || limit > kMaxCandidates) return bad("limit", "must be between 1 and 5000");
   for (const auto& f : kNumberFields) {
     const double v = this->*f.member;
-    if (!std::isfinite(v) || v < f.lo || v > f.hi) return bad(f.name, range_rule(f.lo, f.hi));
+    if (!std::isfinite(v) || v < f.lo || v > f.hi) return bad(f.name, number_between_rule(f.lo, f.hi));
   }
   if (max_negative_examples > 64) return bad("max_negative_examples", "must be between 0 and 64");
   if (diversity_pool_factor > 1000) return bad("diversity_pool_factor", "must be between 0 and 1000");
@@ -138,7 +134,7 @@ Result<RerankOptions> RerankOptions::from_json(const json& doc) {
     for (const auto& f : kNumberFields) {
       if (key != f.name) continue;
       known = true;
-      if (!v.is_number()) return R(bad(key, range_rule(f.lo, f.hi)));
+      if (!v.is_number()) return R(bad(key, number_between_rule(f.lo, f.hi)));
       o.*f.member = v.get<double>();
     }
     auto read_bool = [&](const char* name, bool* out) -> Status {

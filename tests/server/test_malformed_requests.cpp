@@ -69,7 +69,7 @@ std::vector<Case> cases() {
   batch("truncated JSON", R"({"batch_id":)", 400, "invalid_json", "body: not valid JSON: at byte 12: unexpected end of input");
   batch("trailing garbage", R"({} x)", 400, "invalid_json", "body: not valid JSON: at byte 3: unexpected text after the JSON value");
   batch("duplicate key", R"({"batch_id":"a","batch_id":"b"})", 400, "invalid_json",
-        "body: not valid JSON: duplicate key \"batch_id\" in an object");
+        "body: not valid JSON: at byte 16: duplicate key \"batch_id\" in an object");
   batch("nested 40 deep", std::string(40, '[') + std::string(40, ']'), 400, "invalid_json",
         "body: not valid JSON: JSON nested deeper than 32 levels at byte 32");
   batch("invalid UTF-8 byte", std::string("{\"batch_id\":\"b\xff\"}"), 400, "invalid_utf8", "body: invalid UTF-8 at byte 14");

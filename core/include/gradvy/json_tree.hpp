@@ -35,4 +35,8 @@ Result<nlohmann::json> parse_json_tree(std::string_view text, const JsonLimits& 
 
 std::string write_json(const nlohmann::json& value);
 
+// The rule of a config number out of range: "must be a number between LO and
+// HI", the bounds written as write_json writes numbers.
+std::string number_between_rule(double lo, double hi);
+
 }  // namespace gradvy
