@@ -343,13 +343,45 @@ EMSCRIPTEN_KEEPALIVE int gradvy_track(std::uintptr_t engine, const char* type, s
   return engine_at(engine).track({type, type_len}, {props, props_len}, {ctx, ctx_len}, now_ms);
 }
 
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_last_error(std::uintptr_t engine) { return engine_at(engine).last_error(); }
+// Most exports have one of four shapes: gradvy_engine_<method>(engine[, text,
+// length][, now]) -> document. The macros spell those out; the rest follow.
+#define GRADVY_EXPORT(method) \
+  EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_##method(std::uintptr_t engine) { return engine_at(engine).method(); }
+#define GRADVY_EXPORT_NOW(method)                                                       \
+  EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_##method(std::uintptr_t engine, double now) { \
+    return engine_at(engine).method(now);                                               \
+  }
+#define GRADVY_EXPORT_TEXT(method)                                                                          \
+  EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_##method(std::uintptr_t engine, const char* text, std::size_t len) { \
+    return engine_at(engine).method({text, len});                                                           \
+  }
+#define GRADVY_EXPORT_TEXT_NOW(method)                                                                 \
+  EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_##method(std::uintptr_t engine, const char* text, std::size_t len, \
+                                                          double now) {                                 \
+    return engine_at(engine).method({text, len}, now);                                                 \
+  }
+
+GRADVY_EXPORT(last_error)
+GRADVY_EXPORT(batch_body)
+GRADVY_EXPORT(consent)
+GRADVY_EXPORT(snapshot)
+GRADVY_EXPORT(stats)
+GRADVY_EXPORT_NOW(take_aggregates)
+GRADVY_EXPORT_NOW(export_data)
+GRADVY_EXPORT_NOW(profile)
+GRADVY_EXPORT_NOW(insights)
+GRADVY_EXPORT_TEXT(identify)
+GRADVY_EXPORT_TEXT(restore)
+GRADVY_EXPORT_TEXT(set_preferences)
+GRADVY_EXPORT_TEXT_NOW(ack)
+GRADVY_EXPORT_TEXT_NOW(set_consent)
+GRADVY_EXPORT_TEXT_NOW(apply_tcf)
+GRADVY_EXPORT_TEXT_NOW(apply_consent_mode)
+GRADVY_EXPORT_TEXT_NOW(rerank)
+GRADVY_EXPORT_TEXT_NOW(rerank_into)
+
 EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_take_batch(std::uintptr_t engine, double now, int force) {
   return engine_at(engine).take_batch(now, force != 0);
-}
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_batch_body(std::uintptr_t engine) { return engine_at(engine).batch_body(); }
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_ack(std::uintptr_t engine, const char* id, std::size_t id_len, double now) {
-  return engine_at(engine).ack({id, id_len}, now);
 }
 EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_fail(std::uintptr_t engine, const char* id, std::size_t id_len,
                                                     const char* options, std::size_t options_len, double now) {
@@ -361,62 +393,17 @@ EMSCRIPTEN_KEEPALIVE double gradvy_engine_next_wakeup_ms(std::uintptr_t engine, 
 EMSCRIPTEN_KEEPALIVE double gradvy_engine_unpark(std::uintptr_t engine, double now, int include_rejected) {
   return engine_at(engine).unpark(now, include_rejected != 0);
 }
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_set_consent(std::uintptr_t engine, const char* text, std::size_t len,
-                                                           double now) {
-  return engine_at(engine).set_consent({text, len}, now);
-}
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_apply_tcf(std::uintptr_t engine, const char* text, std::size_t len,
-                                                         double now) {
-  return engine_at(engine).apply_tcf({text, len}, now);
-}
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_apply_consent_mode(std::uintptr_t engine, const char* text,
-                                                                  std::size_t len, double now) {
-  return engine_at(engine).apply_consent_mode({text, len}, now);
-}
 EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_set_gpc(std::uintptr_t engine, int on, double now) {
   return engine_at(engine).set_gpc(on != 0, now);
-}
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_consent(std::uintptr_t engine) { return engine_at(engine).consent(); }
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_identify(std::uintptr_t engine, const char* text, std::size_t len) {
-  return engine_at(engine).identify({text, len});
 }
 EMSCRIPTEN_KEEPALIVE double gradvy_engine_set_local_only(std::uintptr_t engine, int on) {
   return engine_at(engine).set_local_only(on != 0);
 }
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_take_aggregates(std::uintptr_t engine, double now) {
-  return engine_at(engine).take_aggregates(now);
-}
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_snapshot(std::uintptr_t engine) { return engine_at(engine).snapshot(); }
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_restore(std::uintptr_t engine, const char* text, std::size_t len) {
-  return engine_at(engine).restore({text, len});
-}
 EMSCRIPTEN_KEEPALIVE double gradvy_engine_revision(std::uintptr_t engine) { return engine_at(engine).revision(); }
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_stats(std::uintptr_t engine) { return engine_at(engine).stats(); }
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_export_data(std::uintptr_t engine, double now) {
-  return engine_at(engine).export_data(now);
-}
 EMSCRIPTEN_KEEPALIVE void gradvy_engine_forget(std::uintptr_t engine) { engine_at(engine).forget(); }
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_profile(std::uintptr_t engine, double now) {
-  return engine_at(engine).profile(now);
-}
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_insights(std::uintptr_t engine, double now) {
-  return engine_at(engine).insights(now);
-}
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_set_preferences(std::uintptr_t engine, const char* text,
-                                                               std::size_t len) {
-  return engine_at(engine).set_preferences({text, len});
-}
 EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_set_candidates(std::uintptr_t engine, const char* text, std::size_t len,
                                                               std::uintptr_t embeddings, double n, double d) {
   return engine_at(engine).set_candidates({text, len}, embeddings, n, d);
-}
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_rerank(std::uintptr_t engine, const char* text, std::size_t len,
-                                                      double now) {
-  return engine_at(engine).rerank({text, len}, now);
-}
-EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_rerank_into(std::uintptr_t engine, const char* text, std::size_t len,
-                                                           double now) {
-  return engine_at(engine).rerank_into({text, len}, now);
 }
 EMSCRIPTEN_KEEPALIVE const char* gradvy_engine_feedback(std::uintptr_t engine, const char* item, std::size_t item_len,
                                                         const char* kind, std::size_t kind_len, const char* reason,

@@ -30,8 +30,9 @@
 // onLost callback runs, so the owner of the name can step aside. Within one
 // realm, requests for a name are served first come, first served.
 import { randomHex } from "./random.js";
+import { once, type Release } from "./release.js";
 
-export type Release = () => void;
+export type { Release };
 
 /** The part of BroadcastChannel this uses (Node and browsers both have it). */
 export interface ChannelLike {
@@ -374,12 +375,3 @@ function unref(timer: unknown): void {
 }
 
 /** A release that runs `fn` the first time only (releasing twice is harmless). */
-export function once(fn: () => void): Release {
-  let done = false;
-  return () => {
-    if (!done) {
-      done = true;
-      fn();
-    }
-  };
-}

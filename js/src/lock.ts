@@ -1,8 +1,10 @@
 // Cross-tab coordination: exclusive named locks. Web Locks when the browser
 // has them (every current browser); in a browser without them, a lease over
-// BroadcastChannel (channel-lock.ts); otherwise (Node, SSR) an in-realm lock,
-// since only one JS realm is involved.
-import { ChannelLocks, once, type LockStrictness, type Release } from "./channel-lock.js";
+// BroadcastChannel (channel-lock.ts, imported only then: a page in a current
+// browser never loads it); otherwise (Node, SSR) an in-realm lock, since only
+// one JS realm is involved.
+import type { ChannelLocks, LockStrictness } from "./channel-lock.js";
+import { once, type Release } from "./release.js";
 
 export type { LockStrictness };
 
@@ -16,15 +18,24 @@ function webLocks(): LockManagerLike | null {
   return nav && nav.locks && typeof nav.locks.request === "function" ? nav.locks : null;
 }
 
-let channelLocks: ChannelLocks | null = null;
-
-/** The BroadcastChannel locks of this realm, created on first use; null outside a browser. */
-function broadcastLocks(): ChannelLocks | null {
-  if (channelLocks) return channelLocks;
+function canBroadcast(): boolean {
   const g = globalThis as { window?: unknown; document?: unknown };
-  if (!g.window || !g.document || typeof BroadcastChannel === "undefined") return null;
-  channelLocks = new ChannelLocks();
-  return channelLocks;
+  return Boolean(g.window && g.document && typeof BroadcastChannel !== "undefined");
+}
+
+let channelLocks: Promise<ChannelLocks> | null = null;
+
+/** The BroadcastChannel locks of this realm, loaded and created on first use; null outside a
+ *  browser. A failed load (the chunk could not be fetched) rejects this call and is retried by the next. */
+function broadcastLocks(): Promise<ChannelLocks> | null {
+  if (channelLocks) return channelLocks;
+  if (!canBroadcast()) return null;
+  const loading = import("./channel-lock.js").then((m) => new m.ChannelLocks());
+  loading.catch(() => {
+    if (channelLocks === loading) channelLocks = null;
+  });
+  channelLocks = loading;
+  return loading;
 }
 
 // In-realm fallback: a held set and a FIFO of waiters per name.
@@ -42,7 +53,7 @@ export const locks = {
   /** Which mechanism spans the tabs: Web Locks, the BroadcastChannel lease, or this JS realm only. */
   get kind(): "web-locks" | "broadcast-channel" | "realm" {
     if (webLocks()) return "web-locks";
-    return broadcastLocks() ? "broadcast-channel" : "realm";
+    return canBroadcast() ? "broadcast-channel" : "realm";
   },
 
   /** Waits for `name` and holds it until the returned release() is called. `strictness` and `onLost`
@@ -56,7 +67,7 @@ export const locks = {
       });
     }
     const bc = broadcastLocks();
-    if (bc) return bc.hold(name, strictness, onLost);
+    if (bc) return bc.then((l) => l.hold(name, strictness, onLost));
     return new Promise<Release>((acquired) => {
       const grant = () => acquired(once(() => localRelease(name)));
       if (!held.has(name)) {
@@ -85,7 +96,7 @@ export const locks = {
       });
     }
     const bc = broadcastLocks();
-    if (bc) return bc.tryHold(name, strictness, onLost);
+    if (bc) return bc.then((l) => l.tryHold(name, strictness, onLost));
     if (held.has(name)) return Promise.resolve(null);
     held.add(name);
     return Promise.resolve(once(() => localRelease(name)));

@@ -180,6 +180,7 @@ test('the tarball installs, builds and runs in a fresh Next.js App Router app', 
     let packageGzip = wasmGzip;
     const packageChunks = [`${wasmResponse.path.split('/').at(-1)}:${wasmGzip}`];
     let glueLoaded = false;
+    let channelLocksLoaded = false;
     for (const path of scripts) {
       if (!path.startsWith('/_next/')) continue;
       const text = readFileSync(join(app, '.next', path.slice('/_next/'.length)));
@@ -190,9 +191,11 @@ test('the tarball installs, builds and runs in a fresh Next.js App Router app', 
         packageChunks.push(`${path.split('/').at(-1)}:${gz}`);
       }
       if (text.includes(PACKAGE_MARKERS[0])) glueLoaded = true;
+      if (text.includes('gradvy:locks')) channelLocksLoaded = true;
     }
     assert.ok(packageChunks.length > 1, `a loaded chunk carries the package (${[...scripts].join(', ')})`);
     assert.ok(glueLoaded, 'the wasm module glue is among the loaded chunks');
+    assert.equal(channelLocksLoaded, false, 'a browser with Web Locks does not load the BroadcastChannel lock fallback');
     console.log(`next_page_js_gzip_bytes=${pageGzip - wasmGzip}`);
     console.log(`next_page_wasm_gzip_bytes=${wasmGzip}`);
     console.log(`next_page_package_gzip_bytes=${packageGzip}`);
