@@ -28,6 +28,7 @@ function gradvyWithStrings(fn, args) {
     capacity += encoded[i] ? encoded[i].length : args[i].length * 3;
   }
   var base = capacity ? _malloc(capacity) : 0;
+  if (capacity && !base) throw new RangeError('gradvy: out of wasm memory for ' + capacity + ' bytes of arguments');
   var at = base;
   var call = [];
   for (var i = 0; i < args.length; i++) {
