@@ -312,7 +312,7 @@ extern "C" {
 
 EMSCRIPTEN_KEEPALIVE std::size_t gradvy_out_length() { return out_length; }
 
-// {version, factor_names, limits}: what the module says about itself.
+// {version, factor_names, limits, track_bits}: what the module says about itself.
 EMSCRIPTEN_KEEPALIVE const char* gradvy_module_info() {
   nlohmann::json factors = nlohmann::json::array();
   for (std::size_t f = 0; f < gradvy::kFactorCount; ++f)

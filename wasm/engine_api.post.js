@@ -134,12 +134,10 @@ GradvyEngine.prototype.fail = function (batchId, options, nowMs) {
   var json = options !== null && typeof options == 'object'
     ? JSON.stringify(options, function (key, v) { return typeof v == 'number' && !isFinite(v) ? String(v) : v; })
     : 'null';
-  return gradvyWithStrings(function () { return gradvyJson(_gradvy_engine_fail.apply(null, arguments)); },
-    [gradvyLive(this), gradvyString(batchId, 'batchId'), json, Number(nowMs)]);
+  return gradvyJson(gradvyWithStrings(_gradvy_engine_fail, [gradvyLive(this), gradvyString(batchId, 'batchId'), json, Number(nowMs)]));
 };
 GradvyEngine.prototype.rerankInto = function (options, nowMs) {
-  var outcome = gradvyWithStrings(function () { return gradvyJson(_gradvy_engine_rerank_into.apply(null, arguments)); },
-    [gradvyLive(this), gradvyString(options, 'optionsJson'), Number(nowMs)]);
+  var outcome = gradvyJson(gradvyWithStrings(_gradvy_engine_rerank_into, [gradvyLive(this), gradvyString(options, 'optionsJson'), Number(nowMs)]));
   if (outcome.ok) {
     var v = outcome.value;
     var buffer = HEAPU8.buffer;
@@ -155,8 +153,7 @@ GradvyEngine.prototype['delete'] = function () {
 };
 
 Module['createEngine'] = function (configJson, seedHex) {
-  var outcome = gradvyWithStrings(function () { return gradvyJson(_gradvy_engine_create.apply(null, arguments)); },
-    [gradvyString(configJson, 'configJson'), gradvyString(seedHex, 'seedHex')]);
+  var outcome = gradvyJson(gradvyWithStrings(_gradvy_engine_create, [gradvyString(configJson, 'configJson'), gradvyString(seedHex, 'seedHex')]));
   if (outcome.ok) outcome.value = new GradvyEngine(outcome.value);
   return outcome;
 };
