@@ -373,5 +373,3 @@ export class ChannelLocks {
 function unref(timer: unknown): void {
   (timer as { unref?: () => void }).unref?.();
 }
-
-/** A release that runs `fn` the first time only (releasing twice is harmless). */
