@@ -1,4 +1,5 @@
 #include "gradvy/behavior_patterns.hpp"
+#include "gradvy/sort_order.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -61,11 +62,10 @@ BehaviorPatterns compute_behavior_patterns(const LearnerProfile& profile, std::i
     for (double& v : out.hour_histogram) v /= total;
     std::vector<int> hours(24);
     for (int h = 0; h < 24; ++h) hours[h] = h;
-    std::stable_sort(hours.begin(), hours.end(),
-                     [&](int a, int b) { return out.hour_histogram[a] > out.hour_histogram[b]; });
+    sort_stable(hours, [&](int a, int b) { return out.hour_histogram[a] > out.hour_histogram[b]; });
     for (int i = 0; i < 3 && out.hour_histogram[hours[i]] > 0.0; ++i) out.peak_hours.push_back(hours[i]);
   }
-  std::sort(window.begin(), window.end(), [](const auto& a, const auto& b) { return a.ts < b.ts; });
+  sort_stable(window, [](const ActivityRecord& a, const ActivityRecord& b) { return a.ts < b.ts; });
 
   std::set<std::int64_t> days, recent_days, previous_days;
   const std::int64_t today = local_day(now_ms, tz);

@@ -1,6 +1,7 @@
 #include "gradvy/json_reader.hpp"
 
 #include "gradvy/json_swar.hpp"
+#include "gradvy/sort_order.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -208,10 +209,10 @@ class JsonParser {
     std::vector<std::string_view> keys;
     keys.reserve(object.count);
     for (std::uint32_t a = index + 1; a < object.end; a = nodes[a].end) keys.push_back(nodes[a].key);
-    std::sort(keys.begin(), keys.end());
+    // Stable, so of two equal keys the later one in the text comes second.
+    sort_stable(keys, [](std::string_view a, std::string_view b) { return a < b; });
     const auto it = std::adjacent_find(keys.begin(), keys.end());
-    // The later of the two in the text (their order after the sort is arbitrary).
-    if (it != keys.end()) return duplicate(it[0].data() < it[1].data() ? it[1] : it[0]);
+    if (it != keys.end()) return duplicate(it[1]);
     return true;
   }
 

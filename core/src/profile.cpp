@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gradvy/json_tree.hpp"
+#include "gradvy/sort_order.hpp"
 
 namespace gradvy {
 
@@ -278,11 +279,7 @@ void LearnerProfile::forget_before(std::int64_t cutoff_ms) {
     if (it->second.ts < cutoff_ms) { it = session_content_types_.erase(it); changed = true; }
     else ++it;
   }
-  const std::size_t before = activity_.size();
-  activity_.erase(std::remove_if(activity_.begin(), activity_.end(),
-                                 [&](const ActivityRecord& r) { return r.ts < cutoff_ms; }),
-                  activity_.end());
-  changed = changed || activity_.size() != before;
+  if (activity_.remove_if([&](const ActivityRecord& r) { return r.ts < cutoff_ms; }) > 0) changed = true;
   if (level_n_ > 0.0 && level_ts_ < cutoff_ms) { level_sum_ = 0.0; level_n_ = 0.0; level_ts_ = 0; changed = true; }
   if (last_ts_ < cutoff_ms && last_ts_ != 0) {
     last_ts_ = 0;
@@ -338,7 +335,7 @@ std::vector<std::pair<std::string, double>> normalized_sorted(const std::map<std
   for (const auto& [k, v] : sums) {
     if (v > 0.0) out.emplace_back(k, v / top);
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+  sort_stable(out, [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
   return out;
@@ -394,7 +391,7 @@ const std::vector<float>& LearnerProfile::compose_vector(std::size_t d, DecayedV
   for (const auto& entry : items_) {
     if (entry.second.embedding.size() == d) order.push_back(&entry);
   }
-  std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  sort_stable(order, [](auto* a, auto* b) { return a->first < b->first; });
   for (const auto* entry : order) {
     const ItemState& item = entry->second;
     const double w = (item.*signal).at(last_ts_, half_life);
@@ -418,7 +415,7 @@ std::vector<const float*> LearnerProfile::thumbs_down_embeddings(std::size_t d, 
       found.push_back({{-item.flag_ts, id}, item.embedding.data()});
     }
   }
-  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  sort_stable(found, [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<const float*> out;
   for (std::size_t i = 0; i < found.size() && i < max_count; ++i) out.push_back(found[i].second);
   return out;

@@ -11,6 +11,7 @@
 #include "gradvy/behavior_patterns.hpp"
 #include "gradvy/json_tree.hpp"
 #include "gradvy/profile.hpp"
+#include "gradvy/sort_order.hpp"
 
 namespace gradvy {
 
@@ -139,7 +140,7 @@ std::vector<const std::pair<const std::string, ItemState>*> items_by_id(
   std::vector<const std::pair<const std::string, ItemState>*> order;
   order.reserve(items.size());
   for (const auto& entry : items) order.push_back(&entry);
-  std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  sort_stable(order, [](auto* a, auto* b) { return a->first < b->first; });
   return order;
 }
 

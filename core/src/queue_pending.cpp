@@ -1,6 +1,5 @@
 #include "gradvy/queue_pending.hpp"
 
-#include <algorithm>
 #include <utility>
 
 namespace gradvy {
@@ -17,7 +16,7 @@ void PendingLanes::push_back(QueuedEvent&& event, std::int64_t enqueued_at_ms) {
 }
 
 QueuedEvent PendingLanes::pop_front() {
-  std::deque<Entry>& lane = front_lane();
+  Fifo<Entry>& lane = front_lane();
   QueuedEvent event = std::move(lane.front().event);
   const std::uint64_t size = event.json.size();
   bytes_ -= size;
@@ -32,16 +31,13 @@ void PendingLanes::evict_oldest_non_essential() {
 }
 
 std::size_t PendingLanes::remove_purpose(Purpose purpose) {
-  std::deque<Entry>& lane = purpose == Purpose::essential ? essential_ : other_;
-  std::size_t removed = 0;
+  Fifo<Entry>& lane = purpose == Purpose::essential ? essential_ : other_;
   std::uint64_t removed_bytes = 0;
-  const auto end = std::remove_if(lane.begin(), lane.end(), [&](const Entry& e) {
+  const std::size_t removed = lane.remove_if([&](const Entry& e) {
     if (e.event.purpose != purpose) return false;
-    ++removed;
     removed_bytes += e.event.json.size();
     return true;
   });
-  lane.erase(end, lane.end());
   bytes_ -= removed_bytes;
   if (&lane == &essential_) essential_bytes_ -= removed_bytes;
   return removed;
@@ -54,13 +50,13 @@ void PendingLanes::clear() {
   essential_bytes_ = 0;
 }
 
-std::deque<PendingLanes::Entry>& PendingLanes::front_lane() {
+Fifo<PendingLanes::Entry>& PendingLanes::front_lane() {
   if (other_.empty()) return essential_;
   if (essential_.empty()) return other_;
   return essential_.front().order < other_.front().order ? essential_ : other_;
 }
 
-const std::deque<PendingLanes::Entry>& PendingLanes::front_lane() const {
+const Fifo<PendingLanes::Entry>& PendingLanes::front_lane() const {
   if (other_.empty()) return essential_;
   if (essential_.empty()) return other_;
   return essential_.front().order < other_.front().order ? essential_ : other_;

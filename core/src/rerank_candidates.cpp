@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "gradvy/json_reader.hpp"
 #include "gradvy/json_tree.hpp"
 #include "gradvy/profile_event.hpp"
 #include "gradvy/profile_preferences.hpp"
+#include "gradvy/sort_order.hpp"
 
 namespace gradvy {
 
@@ -201,9 +201,8 @@ Result<CandidateSet> CandidateSet::create(std::vector<Candidate> candidates, con
                                             "' appears more than once");
     }
   }
-  std::vector<std::uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return candidates[a].id < candidates[b].id; });
+  const std::vector<std::uint32_t> order =
+      sorted_order(candidates.data(), n, [](const Candidate& a, const Candidate& b) { return a.id < b.id; });
   set.id_rank_.resize(n);
   for (std::size_t r = 0; r < n; ++r) set.id_rank_[order[r]] = static_cast<std::uint32_t>(r);
 

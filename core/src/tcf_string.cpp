@@ -1,4 +1,5 @@
 #include "gradvy/tcf_string.hpp"
+#include "gradvy/sort_order.hpp"
 
 #include <algorithm>
 #include <array>
@@ -146,8 +147,7 @@ bool read_vendor_section(BitReader& r, const std::string& section, TcVendorSecti
     }
     ranges.push_back(range);
   }
-  std::sort(ranges.begin(), ranges.end(),
-            [](const TcVendorRange& a, const TcVendorRange& b) { return a.first < b.first; });
+  sort_stable(ranges, [](const TcVendorRange& a, const TcVendorRange& b) { return a.first < b.first; });
   std::uint32_t next = 1;  // lowest id not yet emitted
   for (const auto& range : ranges) {
     for (std::uint32_t id = std::max<std::uint32_t>(next, range.first); id <= range.last; ++id) {

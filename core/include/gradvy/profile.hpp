@@ -25,7 +25,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <string>
 #include <string_view>
@@ -35,6 +34,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "gradvy/fifo.hpp"
 #include "gradvy/profile_config.hpp"
 #include "gradvy/profile_event.hpp"
 #include "gradvy/profile_preferences.hpp"
@@ -114,7 +114,7 @@ class LearnerProfile {
   std::size_t signal_event_count() const;
   const ItemState* find_item(std::string_view id) const;
   const std::unordered_map<std::string, ItemState>& items() const { return items_; }
-  const std::deque<ActivityRecord>& activity() const { return activity_; }
+  const Fifo<ActivityRecord>& activity() const { return activity_; }
   std::int64_t last_activity_ts() const { return last_ts_; }
   double item_weight(std::string_view id, std::int64_t now_ms) const;
   // Estimated level 1..3 from the declared level, completions of items with a
@@ -168,7 +168,7 @@ class LearnerProfile {
   DeclaredPreferences preferences_;
   std::unordered_map<std::string, ItemState> items_;
   std::map<std::string, DecayedValue> session_content_types_;  // sessions without an item
-  std::deque<ActivityRecord> activity_;
+  Fifo<ActivityRecord> activity_;
   double level_sum_ = 0.0, level_n_ = 0.0;
   std::int64_t level_ts_ = 0;
   std::int64_t last_ts_ = 0;

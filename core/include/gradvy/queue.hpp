@@ -52,7 +52,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +60,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gradvy/backoff.hpp"
+#include "gradvy/fifo.hpp"
 #include "gradvy/purpose.hpp"
 #include "gradvy/queue_config.hpp"
 #include "gradvy/queue_event.hpp"
@@ -242,7 +242,7 @@ class EventQueue {
     std::vector<Batch> batches;  // oldest events first
     std::uint64_t batch_events = 0;
     std::uint64_t batch_bytes = 0;
-    std::deque<std::string> retired_batch_ids;  // emptied by purge/clear; newest last
+    Fifo<std::string> retired_batch_ids;  // emptied by purge/clear; newest last
     Counters counters;
   };
 

@@ -6,8 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
-
+#include "gradvy/fifo.hpp"
 #include "gradvy/purpose.hpp"
 #include "gradvy/queue_event.hpp"
 
@@ -59,11 +58,11 @@ class PendingLanes {
   }
 
  private:
-  std::deque<Entry>& front_lane();
-  const std::deque<Entry>& front_lane() const;
+  Fifo<Entry>& front_lane();
+  const Fifo<Entry>& front_lane() const;
 
-  std::deque<Entry> essential_;
-  std::deque<Entry> other_;
+  Fifo<Entry> essential_;
+  Fifo<Entry> other_;
   std::uint64_t bytes_ = 0;
   std::uint64_t essential_bytes_ = 0;
   std::uint64_t next_order_ = 0;
