@@ -1,11 +1,11 @@
 #include "gradvy/json_reader.hpp"
 
+#include "gradvy/decimal_to_double.hpp"
 #include "gradvy/json_swar.hpp"
 #include "gradvy/sort_order.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #if defined(__GLIBCXX__)
 #include <charconv>
@@ -35,27 +35,14 @@ inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Correctly rounded decimal -> double for the cases the fast path cannot do.
 // libstdc++ has a locale-free from_chars; elsewhere (Emscripten's libc++ has
-// no floating from_chars) strtod runs in the "C" locale, which is all core
-// ever sees.
+// no floating from_chars, and musl's strtod would bring long double
+// arithmetic into the module) decimal_to_double.
 bool slow_parse_double(std::string_view text, double* out) {
 #if defined(__GLIBCXX__)
   const auto result = std::from_chars(text.data(), text.data() + text.size(), *out);
   return result.ec == std::errc() && result.ptr == text.data() + text.size();
 #else
-  char stack_buffer[64];
-  std::string heap_buffer;
-  const char* cstr;
-  if (text.size() < sizeof(stack_buffer)) {
-    std::memcpy(stack_buffer, text.data(), text.size());
-    stack_buffer[text.size()] = '\0';
-    cstr = stack_buffer;
-  } else {
-    heap_buffer.assign(text.data(), text.size());
-    cstr = heap_buffer.c_str();
-  }
-  char* end = nullptr;
-  *out = std::strtod(cstr, &end);
-  return end == cstr + text.size();
+  return decimal_to_double(text, out);
 #endif
 }
 
