@@ -3,6 +3,7 @@
 #include "gradvy/decimal_to_double.hpp"
 #include "gradvy/json_swar.hpp"
 #include "gradvy/sort_order.hpp"
+#include "gradvy/utf8.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -345,30 +346,10 @@ class JsonParser {
   // Validates one UTF-8 sequence starting at p_ (a byte >= 0x80) and advances.
   bool skip_utf8() {
     const auto* s = reinterpret_cast<const unsigned char*>(p_);
-    const auto remaining = end_ - p_;
-    const unsigned char c = s[0];
-    if (c >= 0xC2 && c <= 0xDF) {
-      if (remaining < 2 || (s[1] & 0xC0) != 0x80) return fail("invalid UTF-8");
-      p_ += 2;
-      return true;
-    }
-    if (c >= 0xE0 && c <= 0xEF) {
-      if (remaining < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return fail("invalid UTF-8");
-      if (c == 0xE0 && s[1] < 0xA0) return fail("invalid UTF-8: overlong encoding");
-      if (c == 0xED && s[1] >= 0xA0) return fail("invalid UTF-8: surrogate code point");
-      p_ += 3;
-      return true;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-      if (remaining < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) {
-        return fail("invalid UTF-8");
-      }
-      if (c == 0xF0 && s[1] < 0x90) return fail("invalid UTF-8: overlong encoding");
-      if (c == 0xF4 && s[1] >= 0x90) return fail("invalid UTF-8: code point above U+10FFFF");
-      p_ += 4;
-      return true;
-    }
-    return fail("invalid UTF-8");
+    const std::size_t length = utf8_sequence_length(s, static_cast<std::size_t>(end_ - p_));
+    if (length == 0) return fail(invalid_utf8_rule(s, static_cast<std::size_t>(end_ - p_)));
+    p_ += length;
+    return true;
   }
 
   static void append_utf8(std::string& out, unsigned cp) {

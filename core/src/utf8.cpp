@@ -34,6 +34,16 @@ std::size_t utf8_sequence_length(const unsigned char* p, std::size_t available) 
   return 0;
 }
 
+const char* invalid_utf8_rule(const unsigned char* p, std::size_t available) {
+  const unsigned c = p[0];
+  const unsigned next = available >= 2 ? p[1] : 0;
+  if (next < 0x80 || next > 0xBF) return "invalid UTF-8";
+  if ((c == 0xE0 && next < 0xA0) || (c == 0xF0 && next < 0x90)) return "invalid UTF-8: overlong encoding";
+  if (c == 0xED && next >= 0xA0) return "invalid UTF-8: surrogate code point";
+  if (c == 0xF4 && next >= 0x90) return "invalid UTF-8: code point above U+10FFFF";
+  return "invalid UTF-8";
+}
+
 std::size_t first_invalid_utf8(std::string_view text) {
   const auto* begin = reinterpret_cast<const unsigned char*>(text.data());
   const auto* p = begin;

@@ -83,6 +83,25 @@ TEST(JsonReader, AcceptsValidUtf8AndRefusesBadUtf8) {
   }
 }
 
+TEST(JsonReader, NamesWhyUtf8IsMalformedAndWhere) {
+  JsonDocument doc;
+  const struct {
+    const char* text;
+    const char* message;
+  } cases[] = {
+      {"\"ab\xE0\x80\xAF\"", "at byte 3: invalid UTF-8: overlong encoding"},
+      {"\"\xF0\x8F\xBF\xBF\"", "at byte 1: invalid UTF-8: overlong encoding"},
+      {"[\"\xED\xA0\x80\"]", "at byte 2: invalid UTF-8: surrogate code point"},
+      {"\"\xF4\x90\x80\x80\"", "at byte 1: invalid UTF-8: code point above U+10FFFF"},
+      {"\"\xC3\"", "at byte 1: invalid UTF-8"},
+      {"\"\xC0\x80\"", "at byte 1: invalid UTF-8"},
+  };
+  for (const auto& c : cases) {
+    const Status status = parse(doc, c.text);
+    EXPECT_EQ(status.message(), c.message) << c.text;
+  }
+}
+
 TEST(JsonReader, RefusesNonStrictJson) {
   JsonDocument doc;
   const char* bad[] = {"",          "   ",        "{",          "[1,]",         "{\"a\":1,}",  "{'a':1}",
