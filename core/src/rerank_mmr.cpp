@@ -10,6 +10,15 @@ namespace gradvy {
 // results are reproducible (no -ffast-math reassociation needed).
 typedef float float4 __attribute__((vector_size(16)));
 
+// The wasm module's speed-compiled sources are built with -fno-unroll-loops
+// (size, #5); the G query accumulators must still live in registers, so those
+// loops are unrolled by request.
+#if defined(__clang__)
+#define GRADVY_UNROLL_FULL _Pragma("clang loop unroll(full)")
+#else
+#define GRADVY_UNROLL_FULL
+#endif
+
 float dot_product(const float* a, const float* b, std::size_t d) {
   float4 acc0 = {0, 0, 0, 0}, acc1 = {0, 0, 0, 0};
   std::size_t j = 0;
@@ -34,16 +43,19 @@ namespace {
 template <int G>
 void dot_group(const float* row, const float* q0, std::size_t d, float* out) {
   float4 acc[G];
+  GRADVY_UNROLL_FULL
   for (int g = 0; g < G; ++g) acc[g] = float4{0, 0, 0, 0};
   for (std::size_t j = 0; j < d; j += 4) {
     float4 r;
     std::memcpy(&r, row + j, 16);
+    GRADVY_UNROLL_FULL
     for (int g = 0; g < G; ++g) {
       float4 v;
       std::memcpy(&v, q0 + g * d + j, 16);
       acc[g] += r * v;
     }
   }
+  GRADVY_UNROLL_FULL
   for (int g = 0; g < G; ++g) out[g] = (acc[g][0] + acc[g][2]) + (acc[g][1] + acc[g][3]);
 }
 
