@@ -311,6 +311,26 @@ TEST(QueueDelivery, TooLargeSplitsIntoHalvesThatHoldEveryEventExactlyOnce) {
   EXPECT_EQ(q.stats().held_events, 0u);
 }
 
+TEST(QueueDelivery, SplitHalvesTakeTheFailedBatchsPlaceAmongTheOthers) {
+  Rng rng(5);
+  EventQueue q(rng);
+  std::vector<std::string> ids;
+  for (int b = 0; b < 3; ++b) {
+    push_n(q, 2 * b, 2, 0);
+    auto batch = q.take_batch(0, true);
+    ASSERT_TRUE(batch.has_value());
+    ids.push_back(batch->batch_id);
+  }
+  auto outcome = q.fail(ids[1], kTooLarge, 0);
+  ASSERT_TRUE(outcome.ok());
+  ASSERT_EQ(outcome->new_batch_ids.size(), 2u);
+  // Oldest events first: A, then the two halves of B, then C.
+  std::vector<std::string> order;
+  const auto snapshot = q.to_json();
+  for (const auto& b : snapshot["batches"]) order.push_back(b["batch_id"].get<std::string>());
+  EXPECT_EQ(order, (std::vector<std::string>{ids[0], outcome->new_batch_ids[0], outcome->new_batch_ids[1], ids[2]}));
+}
+
 TEST(QueueDelivery, RepeatedTooLargeNarrowsDownToTheOffenderWhichIsDroppedAndCounted) {
   Rng rng(5);
   EventQueue q(rng);
