@@ -173,6 +173,10 @@ struct Scorer {
     return s;
   }
 
+  // Text for the top `limit` items only: compiled for size, out of line.
+#if defined(__clang__)
+  __attribute__((noinline, minsize))
+#endif
   std::string detail(Factor f, std::size_t i, const double* v) const {
     const Candidate& c = set[i];
     const double x = v[fi(f)];
