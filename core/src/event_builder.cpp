@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "gradvy/json_tree.hpp"
+#include "gradvy/str_cat.hpp"
 
 namespace gradvy {
 
@@ -61,14 +62,15 @@ Result<Purpose> EventBuilder::purpose_of(std::string_view type) const {
   if (const auto built_in = parse_built_in_event_type(type)) return built_in_purpose(*built_in);
   const auto it = config_.custom_types.find(type);
   if (it != config_.custom_types.end()) return it->second;
-  std::string name(type.substr(0, 64));
+  const std::string_view name = type.substr(0, 64);
   if (is_custom_type_name(type)) {
     return Result<Purpose>(ErrorCode::invalid_event,
-                           "type: custom type \"" + name + "\" is not registered (declare its purpose in custom_types)");
+                           str_cat({"type: custom type \"", name,
+                                    "\" is not registered (declare its purpose in custom_types)"}));
   }
   return Result<Purpose>(ErrorCode::invalid_event,
-                         "type: unknown event type \"" + name +
-                             "\" (use a built-in type or a registered custom type starting with x_)");
+                         str_cat({"type: unknown event type \"", name,
+                                  "\" (use a built-in type or a registered custom type starting with x_)"}));
 }
 
 Status EventBuilder::register_custom_type(std::string_view type, Purpose purpose) {
@@ -100,9 +102,9 @@ Status EventBuilder::parse_input(std::string_view what, std::string_view text, s
   // Anything this far over the limit cannot become a small enough event.
   const std::size_t max_input = config_.max_event_bytes * 4;
   if (text.size() > max_input) {
-    return Status(ErrorCode::event_too_large, std::string(what) + ": " + std::to_string(text.size()) +
-                                                  " bytes of JSON; an event may be at most " +
-                                                  std::to_string(config_.max_event_bytes) + " bytes");
+    return Status(ErrorCode::event_too_large,
+                  str_cat({what, ": ", std::to_string(text.size()), " bytes of JSON; an event may be at most ",
+                           std::to_string(config_.max_event_bytes), " bytes"}));
   }
   JsonLimits limits;
   limits.max_depth = max_depth;
@@ -111,9 +113,9 @@ Status EventBuilder::parse_input(std::string_view what, std::string_view text, s
   if (status.ok()) return status;
   if (status.code() == ErrorCode::limit_exceeded) {
     return Status(ErrorCode::invalid_event,
-                  std::string(what) + ": nested deeper than " + std::to_string(max_depth) + " levels");
+                  str_cat({what, ": nested deeper than ", std::to_string(max_depth), " levels"}));
   }
-  return Status(status.code(), std::string(what) + ": invalid JSON " + status.message());
+  return Status(status.code(), str_cat({what, ": invalid JSON ", status.message()}));
 }
 
 Result<StampedEvent> EventBuilder::build(std::string_view type, std::string_view props_json,
@@ -201,9 +203,9 @@ Status EventBuilder::build_into(std::string_view type, std::string_view props_js
   // 4. Size limit on the exact bytes that will travel.
   if (wire_buffer_.size() > config_.max_event_bytes) {
     rng.set_state(saved_rng);
-    return Status(ErrorCode::event_too_large, "event: " + std::to_string(wire_buffer_.size()) +
-                                                  " bytes; the limit is " + std::to_string(config_.max_event_bytes) +
-                                                  " bytes");
+    return Status(ErrorCode::event_too_large, str_cat({"event: ", std::to_string(wire_buffer_.size()),
+                                                       " bytes; the limit is ",
+                                                       std::to_string(config_.max_event_bytes), " bytes"}));
   }
   event.wire_.assign(wire_buffer_.data(), wire_buffer_.size());
 

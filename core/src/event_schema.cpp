@@ -5,6 +5,7 @@
 
 #include "gradvy/json_swar.hpp"
 #include "gradvy/pii_scrubber.hpp"
+#include "gradvy/str_cat.hpp"
 
 namespace gradvy {
 
@@ -156,7 +157,7 @@ Status validate_filters(const JsonDocument& doc, std::uint32_t index) {
   }
   for (std::uint32_t i = JsonDocument::first_child(index); i < filters.end; i = doc.next_sibling(i)) {
     const JsonNode& member = doc.node(i);
-    const auto field_path = [&]() { return "filters." + std::string(member.key.substr(0, 64)); };
+    const auto field_path = [&]() { return str_cat({"filters.", member.key.substr(0, 64)}); };
     if (member.key.empty() || member.key.size() > kMaxFilterKeyBytes || has_control(member.key)) {
       return invalid("props", field_path(), "filter names must be 1-64 bytes without control characters");
     }
@@ -179,7 +180,7 @@ Status validate_filters(const JsonDocument& doc, std::uint32_t index) {
           const bool ok = element.kind == JsonKind::boolean || element.kind == JsonKind::number ||
                           (element.kind == JsonKind::string && element.text.size() <= kMaxFilterStringBytes);
           if (!ok) {
-            return invalid("props", field_path() + "[" + std::to_string(position) + "]",
+            return invalid("props", str_cat({field_path(), "[", std::to_string(position), "]"}),
                            "must be a string of at most 256 bytes, a number or a boolean");
           }
         }
@@ -227,7 +228,7 @@ bool check_field(PropField field, const JsonDocument& doc, std::uint32_t index, 
       for (std::uint32_t e = JsonDocument::first_child(index); e < node.end; e = doc.next_sibling(e), ++position) {
         const JsonNode& element = doc.node(e);
         if (element.kind != JsonKind::string || !is_id_token(element.text)) {
-          *detail = "[" + std::to_string(position) + "]";
+          *detail = str_cat({"[", std::to_string(position), "]"});
           return false;
         }
       }
@@ -267,12 +268,12 @@ bool check_custom(const JsonDocument& doc, std::uint32_t index, CustomError* err
     for (std::uint32_t i = JsonDocument::first_child(index); i < node.end; i = doc.next_sibling(i)) {
       const JsonNode& member = doc.node(i);
       if (member.key.empty() || member.key.size() > kMaxCustomKeyBytes || has_control(member.key)) {
-        error->path = "." + std::string(member.key.substr(0, 64));
+        error->path = str_cat({".", member.key.substr(0, 64)});
         error->rule = "property names must be 1-128 bytes without control characters";
         return false;
       }
       if (!check_custom(doc, i, error)) {
-        error->path = "." + std::string(member.key) + error->path;
+        error->path = str_cat({".", member.key, error->path});
         return false;
       }
     }
@@ -282,7 +283,7 @@ bool check_custom(const JsonDocument& doc, std::uint32_t index, CustomError* err
     std::uint32_t position = 0;
     for (std::uint32_t i = JsonDocument::first_child(index); i < node.end; i = doc.next_sibling(i), ++position) {
       if (!check_custom(doc, i, error)) {
-        error->path = "[" + std::to_string(position) + "]" + error->path;
+        error->path = str_cat({"[", std::to_string(position), "]", error->path});
         return false;
       }
     }
@@ -391,16 +392,15 @@ Status validate_built_in_props(EventType type, const JsonDocument& doc, std::uin
       }
     }
     if (found < 0) {
-      std::string field(key.substr(0, 64));
-      return invalid("props", field,
-                     "unknown property for " + std::string(to_string(type)) + " (allowed: " + allowed_list(spec) + ")");
+      return invalid("props", key.substr(0, 64),
+                     str_cat({"unknown property for ", to_string(type), " (allowed: ", allowed_list(spec), ")"}));
     }
     const PropField field = spec.fields[found].field;
     if (field == PropField::filters) {
       Status status = validate_filters(doc, i);
       if (!status.ok()) return status;
     } else if (!check_field(field, doc, i, &detail)) {
-      return invalid("props", std::string(key) + detail, rule_of(field));
+      return invalid("props", str_cat({key, detail}), rule_of(field));
     }
     layout->slot[static_cast<int>(field)] = i;
     layout->member_field[member] = field;  // member < spec.count <= kMaxBuiltInProps: keys are known and unique
@@ -408,7 +408,7 @@ Status validate_built_in_props(EventType type, const JsonDocument& doc, std::uin
   for (int k = 0; k < spec.count; ++k) {
     const PropField field = spec.fields[k].field;
     if (spec.fields[k].required && (*layout)[field] == 0) {
-      return invalid("props", to_string(field), "is required for " + std::string(to_string(type)));
+      return invalid("props", to_string(field), str_cat({"is required for ", to_string(type)}));
     }
   }
   if (type == EventType::quiz_attempt) {
@@ -427,7 +427,7 @@ Status validate_custom_props(const JsonDocument& doc, std::uint32_t props_index)
   }
   CustomError error;
   if (!check_custom(doc, props_index, &error)) {
-    return Status(ErrorCode::invalid_event, "props" + error.path + ": " + std::string(error.rule));
+    return Status(ErrorCode::invalid_event, str_cat({"props", error.path, ": ", error.rule}));
   }
   return Status();
 }

@@ -6,6 +6,7 @@
 #include "gradvy/event_schema.hpp"
 #include "gradvy/json_reader.hpp"
 #include "gradvy/json_tree.hpp"
+#include "gradvy/str_cat.hpp"
 
 namespace gradvy {
 
@@ -27,8 +28,8 @@ bool is_integer_in(const JsonNode& node, double low, double high) {
 
 Status read_wire_event_into(std::string_view text, const WireLimits& limits, WireEvent& event) {
   if (text.size() > limits.max_event_bytes) {
-    return Status(ErrorCode::event_too_large, "event: " + std::to_string(text.size()) + " bytes; the limit is " +
-                                                  std::to_string(limits.max_event_bytes) + " bytes");
+    return Status(ErrorCode::event_too_large, str_cat({"event: ", std::to_string(text.size()), " bytes; the limit is ",
+                                                       std::to_string(limits.max_event_bytes), " bytes"}));
   }
   // Reused: a steady stream of events parses without allocating.
   thread_local JsonDocument doc;
@@ -38,7 +39,7 @@ Status read_wire_event_into(std::string_view text, const WireLimits& limits, Wir
   Status status = doc.parse(text, json_limits);
   if (!status.ok()) {
     if (status.code() == ErrorCode::limit_exceeded) return invalid("props", "nested deeper than 8 levels");
-    return Status(status.code(), "event: invalid JSON " + status.message());
+    return Status(status.code(), str_cat({"event: invalid JSON ", status.message()}));
   }
   const JsonNode& root = doc.root();
   if (root.kind != JsonKind::object) return invalid("event", "must be a JSON object");
@@ -71,8 +72,8 @@ Status read_wire_event_into(std::string_view text, const WireLimits& limits, Wir
   } else if (is_custom_type_name(type_name)) {
     event.type = EventType::custom;
   } else {
-    return invalid("type", "unknown event type \"" + std::string(type_name.substr(0, 64)) +
-                               "\" (built-in, or custom x_ followed by 1-62 of a-z 0-9 _)");
+    return invalid("type", str_cat({"unknown event type \"", type_name.substr(0, 64),
+                                    "\" (built-in, or custom x_ followed by 1-62 of a-z 0-9 _)"}));
   }
   if (ts == 0 || !is_integer_in(doc.node(ts), 0, static_cast<double>(kMaxTimestampMs))) {
     return invalid("ts", "must be an integer number of milliseconds between 0 and 2^53-1");
@@ -98,8 +99,7 @@ Status read_wire_event_into(std::string_view text, const WireLimits& limits, Wir
                               "external_enrichment");
   }
   if (event.type != EventType::custom && *parsed_purpose != built_in_purpose(event.type)) {
-    return invalid("purpose", "must be " + std::string(to_string(built_in_purpose(event.type))) + " for " +
-                                  std::string(type_name));
+    return invalid("purpose", str_cat({"must be ", to_string(built_in_purpose(event.type)), " for ", type_name}));
   }
   if (props == 0) return invalid("props", "is required (use {} for none)");
   PropsLayout layout;

@@ -4,6 +4,7 @@
 #include <limits>
 #include <utility>
 
+#include "gradvy/str_cat.hpp"
 #include "gradvy/utf8.hpp"
 
 namespace gradvy {
@@ -94,9 +95,8 @@ Status EventQueue::push(QueuedEvent event, std::int64_t now_ms) {
   const std::uint64_t size = event.json.size();
   if (size > static_cast<std::uint64_t>(config_.max_event_bytes)) {
     ++s.counters.refused_too_large;
-    return Status(ErrorCode::event_too_large, "event is " + std::to_string(size) +
-                                                  " bytes; the limit is " +
-                                                  std::to_string(config_.max_event_bytes) + " (max_event_bytes)");
+    return Status(ErrorCode::event_too_large, str_cat({"event is ", std::to_string(size), " bytes; the limit is ",
+                                                       std::to_string(config_.max_event_bytes), " (max_event_bytes)"}));
   }
   Status shape = check_queued_event(event);
   if (!shape.ok()) {
@@ -116,8 +116,8 @@ Status EventQueue::push(QueuedEvent event, std::int64_t now_ms) {
     if (fixed_events + 1 > max_events || fixed_bytes + size > max_bytes) {
       ++s.counters.refused_overflow;
       return Status(ErrorCode::limit_exceeded,
-                    "queue is full (max_events " + std::to_string(max_events) + ", max_bytes " +
-                        std::to_string(max_bytes) + ") with events that cannot be evicted (essential or in a batch)");
+                    str_cat({"queue is full (max_events ", std::to_string(max_events), ", max_bytes ",
+                             std::to_string(max_bytes), ") with events that cannot be evicted (essential or in a batch)"}));
     }
     while (s.pending.size() + s.batch_events + 1 > max_events ||
            s.pending.bytes() + s.batch_bytes + size > max_bytes) {
