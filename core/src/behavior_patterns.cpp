@@ -1,5 +1,4 @@
 #include "gradvy/behavior_patterns.hpp"
-#include "gradvy/sort_order.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,6 +6,8 @@
 #include <set>
 
 #include <nlohmann/json.hpp>
+
+#include "gradvy/sort_order.hpp"
 
 namespace gradvy {
 

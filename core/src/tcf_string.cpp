@@ -1,8 +1,9 @@
 #include "gradvy/tcf_string.hpp"
-#include "gradvy/sort_order.hpp"
 
 #include <algorithm>
 #include <array>
+
+#include "gradvy/sort_order.hpp"
 
 namespace gradvy {
 
