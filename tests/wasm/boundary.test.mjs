@@ -1,6 +1,7 @@
 // The JS glue over the module's C exports (wasm/engine_api.post.js): how values
 // cross — long and non-ASCII strings, wrong argument types, a deleted engine,
-// null results — as a caller of wasm/gradvy_core.d.ts sees them.
+// null results, numbers only a correctly rounded slow path reads — as a caller
+// of wasm/gradvy_core.d.ts sees them.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadCore } from './load-core.mjs';
@@ -36,6 +37,32 @@ test('a snapshot over 64 KiB with non-ASCII text restores byte-exact in another 
     assert.equal(withoutRevision(b.snapshot()), withoutRevision(snap));
     const queries = JSON.parse(b.takeBatch(T0 + 1000, true).body).events.map((ev) => ev.props.query);
     assert.equal(queries[7], `${title}7`);
+  } finally {
+    a.delete();
+    b.delete();
+  }
+});
+
+test('numbers the reader\'s fast path cannot take are read correctly rounded (the module has no strtod)', () => {
+  const a = engine();
+  const b = engine();
+  try {
+    a.setConsent('{"personalization":true}', T0);
+    assert.ok(a.track('course_interaction', '{"course_id":"c-1","action":"view"}', '', T0 + 1) > 0);
+    const snap = a.snapshot();
+    assert.match(snap, /"w":1\.0}/);
+    // Each text written in place of the item's weight; JS's own parse is the
+    // correctly rounded reference.
+    for (const text of ['0.30000000000000004', '3.141592653589793238462643383279502884197',
+      '2.2250738585072011e-308', '4.9406564584124654e-324', '1.7976931348623157e308',
+      '9007199254740993', '1.00000000000000011102230246251565404236316680908203125',
+      `0.${'0'.repeat(300)}17976931348623157`, `${'9'.repeat(30)}e-20`]) {
+      assert.deepEqual(b.restore(snap.replace('"w":1.0}', `"w":${text}}`)), { ok: true, value: null }, text);
+      assert.equal(JSON.parse(b.snapshot()).profile.items[0].w, Number(text), text);
+    }
+    const refused = b.restore(snap.replace('"w":1.0}', '"w":1e400}'));
+    assert.equal(refused.ok, false);
+    assert.equal(refused.code, 'snapshot_corrupt');  // a number no double can hold is not JSON here
   } finally {
     a.delete();
     b.delete();
