@@ -15,8 +15,8 @@ namespace gradvy {
 // Strict weak order on two positions; `context` is what the caller passed.
 using IndexLess = bool (*)(const void* context, std::uint32_t a, std::uint32_t b);
 
-// Puts order[0..n) in `less` order (equal elements by their value, i.e. the
-// original position when order started as 0..n-1).
+// Sorts order[0..n) by less(context, a, b); indices that compare equal end up
+// in increasing order, so starting from 0..n-1 gives a stable sort.
 void sort_indices(std::uint32_t* order, std::size_t n, IndexLess less, const void* context);
 
 // The permutation that sorts items[0..n) by less(items[a], items[b]), stably.
