@@ -6,6 +6,7 @@
 // algorithm.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
