@@ -203,9 +203,7 @@ Status EventBuilder::build_into(std::string_view type, std::string_view props_js
   // 4. Size limit on the exact bytes that will travel.
   if (wire_buffer_.size() > config_.max_event_bytes) {
     rng.set_state(saved_rng);
-    return Status(ErrorCode::event_too_large, str_cat({"event: ", std::to_string(wire_buffer_.size()),
-                                                       " bytes; the limit is ",
-                                                       std::to_string(config_.max_event_bytes), " bytes"}));
+    return event_too_large(wire_buffer_.size(), config_.max_event_bytes);
   }
   event.wire_.assign(wire_buffer_.data(), wire_buffer_.size());
 

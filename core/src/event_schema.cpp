@@ -354,6 +354,11 @@ bool is_uuid(std::string_view value) {
   return true;
 }
 
+Status event_too_large(std::size_t bytes, std::size_t limit) {
+  return Status(ErrorCode::event_too_large,
+                str_cat({"event: ", std::to_string(bytes), " bytes; the limit is ", std::to_string(limit), " bytes"}));
+}
+
 Status validate_user_id(std::string_view user_id) {
   if (user_id.empty() || user_id.size() > kMaxUserIdBytes) {
     return Status(ErrorCode::invalid_argument, "user_id: must be 1-128 bytes");

@@ -28,8 +28,7 @@ bool is_integer_in(const JsonNode& node, double low, double high) {
 
 Status read_wire_event_into(std::string_view text, const WireLimits& limits, WireEvent& event) {
   if (text.size() > limits.max_event_bytes) {
-    return Status(ErrorCode::event_too_large, str_cat({"event: ", std::to_string(text.size()), " bytes; the limit is ",
-                                                       std::to_string(limits.max_event_bytes), " bytes"}));
+    return event_too_large(text.size(), limits.max_event_bytes);
   }
   // Reused: a steady stream of events parses without allocating.
   thread_local JsonDocument doc;

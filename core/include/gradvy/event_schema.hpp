@@ -149,4 +149,9 @@ bool is_uuid(std::string_view value);          // lower-case 8-4-4-4-12 hex
 inline constexpr std::size_t kMaxUserIdBytes = 128;
 Status validate_user_id(std::string_view user_id);
 
+// The refusal of an event whose wire text is over the per-event limit, the
+// same on the device (after building it) and on the server (on arrival):
+// event_too_large, "event: N bytes; the limit is M bytes".
+Status event_too_large(std::size_t bytes, std::size_t limit);
+
 }  // namespace gradvy
