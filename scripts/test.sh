@@ -29,6 +29,7 @@ stage "asan+ubsan build" bash scripts/build.sh asan --target core_tests
 stage "asan+ubsan core tests" build/asan/core_tests --gtest_brief=1
 stage "wasm build" bash scripts/build.sh wasm-release
 stage "wasm tests (Node)" ctest --preset wasm-release --timeout 600
+stage "wasm size (sections, gzip; prints, never fails on size)" node tests/bench/wasm_size.mjs build/wasm-release/gradvy_core.wasm
 if [[ -d tests/js ]]; then
   stage "js tests (Node)" npm test --silent
   stage "browser tests (Chromium)" npm run test:browser --silent
