@@ -34,7 +34,7 @@ function skipName(bytes, at) {
 }
 
 /** Sections, the size of each function body and the function names (if any). */
-export function readModule(bytes) {
+function readModule(bytes) {
   const sections = [];
   const bodies = [];
   const names = new Map();
@@ -121,7 +121,6 @@ console.log(`wasm_file=${file}`);
 console.log(`wasm_raw_bytes=${bytes.length} B`);
 console.log(`wasm_gzip_bytes=${gzipSync(bytes, { level: 9 }).length} B`);
 for (const s of sections) console.log(`section_${s.name}_bytes=${s.size} B`);
-const data = sections.find((s) => s.name === 'data');
 console.log(`functions=${functions.length}`);
 
 if (functions.some((f) => f.name !== null)) {
@@ -133,7 +132,6 @@ if (functions.some((f) => f.name !== null)) {
     byOrigin.set(group, (byOrigin.get(group) ?? 0) + f.size);
   });
   for (const [group, size] of [...byOrigin].sort((a, b) => b[1] - a[1])) console.log(`code_${group}_bytes=${size} B`);
-  if (data) console.log(`data_bytes=${data.size} B`);
   const largest = [...functions].sort((a, b) => b.size - a.size).slice(0, top);
   largest.forEach((f, i) => console.log(`largest_${i + 1}=${f.size} B ${f.name.slice(0, 160)}`));
 } else {
