@@ -347,7 +347,8 @@ export class Personalizer {
     return outcome.ok ? outcome.value : null;
   }
 
-  /** Sends every event of an orphaned record with a scratch engine, then deletes the record. */
+  /** Sends an orphaned record's consent decisions, then every event, with a scratch engine; then deletes
+   *  the record. Whatever cannot go yet stays in the record (still an orphan for the next drain). */
   private async drainOrphan(key: string, release: () => void): Promise<void> {
     const record = await this.readRecord(key);
     const scratch = this.core.createEngine(this.configJson, randomHex(16));
@@ -358,12 +359,22 @@ export class Personalizer {
       }
       const engine = scratch.value;
       this.reconcileConsent(engine, this.engine.consent().granted);
+      // The decisions its tab made but never stored on the server are the learner's consent record:
+      // they go first (the server filters events by its own consent view) and are never dropped.
+      let unsynced = record.consent_unsynced;
+      const outstanding = () => {
+        const s = engine.stats();
+        return s.queued + s.in_flight + s.retry_waiting + s.parked + unsynced.length;
+      };
+      const keep = () => this.store.put(key, encodeRecord({ v: 1, snapshot: engine.snapshot(), consent_unsynced: unsynced }), this.now());
       if (!this.transport) {
         // Nowhere to send: keep it (still an orphan for the next start) unless it is empty.
-        if (engine.stats().queued + engine.stats().in_flight + engine.stats().retry_waiting + engine.stats().parked === 0) {
-          await this.store.delete(key);
-        }
+        if (outstanding() === 0) await this.store.delete(key);
         return;
+      }
+      if (unsynced.length > 0) {
+        if (!(await this.putConsent(unsynced))) return;
+        unsynced = [];
       }
       engine.unpark(this.now(), false);
       for (let rounds = 0; rounds < 10_000 && !this.destroyed; rounds++) {
@@ -377,14 +388,10 @@ export class Personalizer {
           continue;
         }
         await this.sendWith(engine, batch, false);
-        const left = engine.stats();
-        if (left.queued + left.in_flight + left.retry_waiting + left.parked > 0) {
-          await this.store.put(key, encodeRecord({ v: 1, snapshot: engine.snapshot(), consent_unsynced: record.consent_unsynced }), this.now());
-        }
+        if (outstanding() > 0) await keep();
       }
-      const stats = engine.stats();
-      if (stats.queued + stats.in_flight + stats.retry_waiting + stats.parked === 0) await this.store.delete(key);
-      else await this.store.put(key, encodeRecord({ v: 1, snapshot: engine.snapshot(), consent_unsynced: record.consent_unsynced }), this.now());
+      if (outstanding() === 0) await this.store.delete(key);
+      else await keep();
     } catch (e) {
       this.emit("error", new PersonalizeError("storage", `draining an orphaned record failed: ${describe(e)}`, { cause: e }));
     } finally {
@@ -409,8 +416,10 @@ export class Personalizer {
     if (revision !== this.savedRevision) void this.save();
     this.reportDrops();
     if (this.options.autoFlush !== false) {
-      // Events are held: have a token ready before the page can hide (see onHide).
-      if (this.pageCanHide && this.transport && !this.transport.canSendOnHide && !this.offline && this.held() > 0) {
+      // Events are held, or consent lets the next one be: have a token ready before the page can hide
+      // (see onHide). Asking only once events are held left a reload right after the first events of a
+      // page with neither a token nor a finished IndexedDB write (a CI run lost 4 events that way).
+      if (this.pageCanHide && this.transport && !this.transport.canSendOnHide && !this.offline && (this.held() > 0 || this.mayUpload())) {
         this.transport.prefetchToken();
       }
       this.pump();
@@ -634,6 +643,11 @@ export class Personalizer {
     return acked;
   }
 
+  /** Whether any purpose beyond essential is granted, i.e. what the learner does next may be sent. */
+  private mayUpload(): boolean {
+    return this.engine.consent().granted.length > 1;
+  }
+
   private held(): number {
     const s = this.engine.stats();
     return s.queued + s.in_flight + s.retry_waiting + s.parked;
@@ -643,14 +657,22 @@ export class Personalizer {
   private async syncConsent(): Promise<boolean> {
     if (!this.transport || this.consentUnsynced.length === 0) return true;
     const records = this.consentUnsynced.slice();
+    if (!(await this.putConsent(records))) {
+      this.armWake(this.now() + 5_000);
+      return false;
+    }
+    this.consentUnsynced = this.consentUnsynced.slice(records.length);
+    this.touched();
+    return true;
+  }
+
+  /** Stores consent records on the server; false (and an error event) when that failed. */
+  private async putConsent(records: readonly ConsentRecord[]): Promise<boolean> {
     try {
-      await this.transport.json("PUT", "/v1/consent", records);
-      this.consentUnsynced = this.consentUnsynced.slice(records.length);
-      this.touched();
+      await this.transport!.json("PUT", "/v1/consent", records);
       return true;
     } catch (e) {
       this.emit("error", e instanceof PersonalizeError ? e : new PersonalizeError("network", describe(e)));
-      this.armWake(this.now() + 5_000);
       return false;
     }
   }

@@ -126,6 +126,51 @@ test('state survives a restart: the next personalizer adopts the queue and sends
   }
 });
 
+test('a drained orphan (a tab gone before it synced) delivers its consent decisions, then its events', async () => {
+  const shared = new Map();
+  const user = newUser();
+  const pause = () => new Promise((r) => setTimeout(r, 5)); // distinct savedAt: the freshest record is adopted
+  // Tab A grants; tab B, open at the same time, grants marketing. Neither sends anything.
+  const a = await make({ userId: user, storage: new MemoryStore(shared) });
+  await a.p.setConsent({ analytics: true, personalization: true });
+  const b = await make({ userId: user, storage: new MemoryStore(shared) });
+  await b.p.setConsent({ marketing: true });
+  b.p.track('course_interaction', course('b-1'));
+  b.p.track('course_interaction', course('b-2'));
+  const bIds = (await b.p.exportData({ server: false })).device.queued_events.map((e) => e.event.id);
+  await b.p.destroy();
+  await pause();
+  a.p.track('course_interaction', course('a-1'));
+  const aIds = (await a.p.exportData({ server: false })).device.queued_events.map((e) => e.event.id);
+  await a.p.destroy();
+  assert.equal(shared.size, 2, 'two records, both orphans now');
+
+  // A start while the server is unreachable: B's record cannot be drained, so it is kept whole.
+  const offline = await make({ userId: user, storage: new MemoryStore(shared), endpoint: 'http://127.0.0.1:9' });
+  const errors = [];
+  offline.p.on('error', (e) => errors.push(e.code));
+  await offline.p.flush();
+  assert.ok(errors.includes('network'), `the failed consent upload is reported (${errors})`);
+  assert.equal(shared.size, 2, "B's record is kept for the next drain");
+  await offline.p.destroy();
+  await pause();
+
+  // The next start adopts A's record (the freshest) and drains B's with a scratch engine.
+  const c = await make({ userId: user, storage: new MemoryStore(shared) });
+  try {
+    await c.p.flush();
+    const deadline = Date.now() + 10_000;
+    while (shared.size > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(shared.size, 1, 'the drained record is deleted');
+    assert.deepEqual((await sync.storedEventIds(user)).sort(), [...aIds, ...bIds].sort());
+    const consent = await sync.api(user, 'GET', '/v1/consent');
+    assert.equal(consent.body.latest.analytics?.granted, true, "A's grant (adopted) reached the server");
+    assert.equal(consent.body.latest.marketing?.granted, true, "B's grant (drained) reached the server");
+  } finally {
+    await c.p.destroy();
+  }
+});
+
 test('a 401 asks getToken() again once with forceRefresh, then delivers', async () => {
   const user = newUser();
   const calls = [];

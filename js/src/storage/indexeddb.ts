@@ -29,6 +29,16 @@ function done(tx: IDBTransaction): Promise<void> {
   });
 }
 
+/**
+ * Asks for the commit now instead of after the request's success event: Chromium aborts a transaction
+ * still waiting for that round trip when the page unloads, so a write begun just before a reload was
+ * lost in 14 of 40 trials without this, 0 of 58 with it (docs/ARCHITECTURE.md, npm package decisions).
+ * Browsers without commit() auto-commit as before.
+ */
+function commit(tx: IDBTransaction): void {
+  (tx as IDBTransaction & { commit?: () => void }).commit?.();
+}
+
 export function databaseName(namespace: string): string {
   return `gradvy-personalize:${namespace}`;
 }
@@ -95,6 +105,7 @@ export class IndexedDbStore implements SnapshotStore {
     // add() rather than put(): when two tabs race, the second fails and reads the winner's key.
     const tx = db.transaction(KEYS, "readwrite");
     tx.objectStore(KEYS).add(fresh, KEY_ID);
+    commit(tx);
     try {
       await done(tx);
       this.key = fresh;
@@ -122,6 +133,7 @@ export class IndexedDbStore implements SnapshotStore {
     const tx = db.transaction(RECORDS, "readwrite");
     const row: RecordRow = { key, savedAt, iv: sealed.iv, data: sealed.data };
     tx.objectStore(RECORDS).put(row);
+    commit(tx);
     await done(tx);
   }
 
@@ -130,6 +142,7 @@ export class IndexedDbStore implements SnapshotStore {
     const db = await this.connection();
     const tx = db.transaction(RECORDS, "readwrite");
     tx.objectStore(RECORDS).delete(key);
+    commit(tx);
     await done(tx);
   }
 
@@ -147,6 +160,7 @@ export class IndexedDbStore implements SnapshotStore {
       const tx = db.transaction([RECORDS, KEYS], "readwrite");
       tx.objectStore(RECORDS).clear();
       tx.objectStore(KEYS).clear();
+      commit(tx);
       await done(tx);
     } finally {
       this.key = null;
