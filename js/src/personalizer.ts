@@ -131,6 +131,8 @@ export class Personalizer {
   private channel: BroadcastChannel | null = null;
   private readonly listeners = new Map<keyof PersonalizerEventMap, Set<Listener<never>>>();
   private readonly teardown: Array<() => void> = [];
+  /** Waits of the orphan drains; destroy() ends them, so no drain outlives its tab holding a lock. */
+  private readonly pauses = new Set<() => void>();
 
   private destroyed = false;
   private forgotten = false; // after forgetMe(): nothing is written until the state changes again
@@ -372,9 +374,14 @@ export class Personalizer {
         if (outstanding() === 0) await this.store.delete(key);
         return;
       }
-      if (unsynced.length > 0) {
-        if (!(await this.putConsent(unsynced))) return;
-        unsynced = [];
+      // Retried until stored (or this tab goes): only then may the events follow.
+      for (let attempt = 0; unsynced.length > 0; attempt++) {
+        if (await this.putConsent(unsynced)) {
+          unsynced = [];
+          break;
+        }
+        await this.pause(Math.min(1_000 * 2 ** attempt, 30_000));
+        if (this.destroyed) return;
       }
       engine.unpark(this.now(), false);
       for (let rounds = 0; rounds < 10_000 && !this.destroyed; rounds++) {
@@ -384,12 +391,13 @@ export class Personalizer {
           const left = stats.queued + stats.in_flight + stats.retry_waiting;
           if (left === 0) break;
           const wake = engine.nextWakeupMs(this.now());
-          await sleep(Math.min(Math.max((wake ?? this.now() + 1000) - this.now(), 50), 30_000));
+          await this.pause(Math.min(Math.max((wake ?? this.now() + 1000) - this.now(), 50), 30_000));
           continue;
         }
         await this.sendWith(engine, batch, false);
         if (outstanding() > 0) await keep();
       }
+      if (this.destroyed) return; // the record as last kept stays an orphan; its store is closed
       if (outstanding() === 0) await this.store.delete(key);
       else await keep();
     } catch (e) {
@@ -398,6 +406,20 @@ export class Personalizer {
       if (scratch.ok) scratch.value.delete();
       release();
     }
+  }
+
+  /** Waits ms, or less if destroy() comes first. */
+  private pause(ms: number): Promise<void> {
+    if (this.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.pauses.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      this.pauses.add(end);
+    });
   }
 
   /** Coalesces persistence, delivery scheduling and change events into one task per burst. */
@@ -1037,6 +1059,7 @@ export class Personalizer {
     await this.persist().catch(() => undefined);
     if (this.draining) await this.draining.catch(() => undefined);
     this.destroyed = true;
+    for (const end of [...this.pauses]) end();
     if (this.wakeTimer !== null) clearTimeout(this.wakeTimer);
     for (const fn of this.teardown) fn();
     this.channel?.close();
@@ -1082,8 +1105,4 @@ function badTrackArguments(type: unknown): PersonalizeError {
 
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

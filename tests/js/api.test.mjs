@@ -171,6 +171,58 @@ test('a drained orphan (a tab gone before it synced) delivers its consent decisi
   }
 });
 
+test('an orphan drain retries its consent upload on its own and ends with destroy()', async () => {
+  const shared = new Map();
+  const user = newUser();
+  const a = await make({ userId: user, storage: new MemoryStore(shared) });
+  await a.p.setConsent({ analytics: true });
+  const b = await make({ userId: user, storage: new MemoryStore(shared) });
+  await b.p.setConsent({ marketing: true });
+  b.p.track('course_interaction', course('b-1'));
+  await b.p.destroy();
+  await new Promise((r) => setTimeout(r, 5));
+  a.p.track('course_interaction', course('a-1'));
+  await a.p.destroy();
+
+  // consent uploads fail while `down`; everything else goes through.
+  let down = true;
+  const consentPuts = [];
+  const fetch = (url, init) => {
+    if (String(url).endsWith('/v1/consent') && init?.method === 'PUT') {
+      consentPuts.push(down ? 'refused' : 'stored');
+      if (down) return Promise.reject(new TypeError('test: network down'));
+    }
+    return globalThis.fetch(url, init);
+  };
+  const waitUntil = async (what, fn, ms = 10_000) => {
+    const deadline = Date.now() + ms;
+    while (!(await fn())) {
+      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  // A tab whose drain cannot store the consent: destroy() ends the drain and lets go of the record.
+  const first = await make({ userId: user, storage: new MemoryStore(shared), fetch });
+  await waitUntil('a refused consent upload', () => consentPuts.length > 0);
+  const destroyedAt = Date.now();
+  await first.p.destroy();
+  assert.equal(shared.size, 2, "B's record is kept");
+
+  // The next tab adopts A's record and drains B's; the server comes back; no flush() is called.
+  const second = await make({ userId: user, storage: new MemoryStore(shared), fetch });
+  try {
+    await waitUntil('another refused upload', () => consentPuts.filter((p) => p === 'refused').length >= 2);
+    assert.ok(Date.now() - destroyedAt < 2_000, 'the destroyed tab released the orphan at once');
+    down = false;
+    await waitUntil("B's grant on the server", async () => (await sync.api(user, 'GET', '/v1/consent')).body.latest.marketing?.granted === true);
+    await waitUntil("B's record drained", () => shared.size === 1);
+    assert.equal((await sync.storedEventIds(user)).length, 1, "B's event followed its consent");
+  } finally {
+    await second.p.destroy();
+  }
+});
+
 test('a 401 asks getToken() again once with forceRefresh, then delivers', async () => {
   const user = newUser();
   const calls = [];
