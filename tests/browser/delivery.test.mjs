@@ -96,6 +96,24 @@ test('(a4) events held when the page hides go out with the page-hide send: the t
   }
 });
 
+test('(a5) a page whose consent allows sending has its token before the first event; one without consent never asks', async () => {
+  const user = newUser('token-early');
+  const browser = await launch();
+  try {
+    const page = await openPage(browser.context, stack.origin, user, { config: HELD });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await page.evaluate(() => window.gradvyTokenCalls), 0, 'only essential granted: no token asked for');
+    await grant(page);
+    assert.ok(await waitFor(() => page.evaluate(() => window.gradvyTokensServed >= 1), 5000), 'asked for at the grant');
+    await page.reload();
+    await ready(page);
+    assert.ok(await waitFor(() => page.evaluate(() => window.gradvyTokensServed >= 1), 5000), 'asked for at start');
+    assert.equal(await page.evaluate(() => window.gradvy.stats().tracked), 0, 'before any event');
+  } finally {
+    await browser.close();
+  }
+});
+
 test('(a6) a reload right after tracking, before the page\'s first token: the write begun before page hide lands', async () => {
   // Nothing can be sent (no token yet), so the events live only in the record written after they were
   // tracked; the reload begins while that write may still be in flight. A fresh browser each time: its
@@ -118,24 +136,6 @@ test('(a6) a reload right after tracking, before the page\'s first token: the wr
     }
   }
   assert.deepEqual(kept, Array(6).fill(5), 'every page kept its 5 events');
-});
-
-test('(a5) a page whose consent allows sending has its token before the first event; one without consent never asks', async () => {
-  const user = newUser('token-early');
-  const browser = await launch();
-  try {
-    const page = await openPage(browser.context, stack.origin, user, { config: HELD });
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(await page.evaluate(() => window.gradvyTokenCalls), 0, 'only essential granted: no token asked for');
-    await grant(page);
-    assert.ok(await waitFor(() => page.evaluate(() => window.gradvyTokensServed >= 1), 5000), 'asked for at the grant');
-    await page.reload();
-    await ready(page);
-    assert.ok(await waitFor(() => page.evaluate(() => window.gradvyTokensServed >= 1), 5000), 'asked for at start');
-    assert.equal(await page.evaluate(() => window.gradvy.stats().tracked), 0, 'before any event');
-  } finally {
-    await browser.close();
-  }
 });
 
 test('(b) offline for a while and back: everything arrives once', async () => {
