@@ -364,10 +364,7 @@ export class Personalizer {
       // The decisions its tab made but never stored on the server are the learner's consent record:
       // they go first (the server filters events by its own consent view) and are never dropped.
       let unsynced = record.consent_unsynced;
-      const outstanding = () => {
-        const s = engine.stats();
-        return s.queued + s.in_flight + s.retry_waiting + s.parked + unsynced.length;
-      };
+      const outstanding = () => heldIn(engine) + unsynced.length;
       const keep = () => this.store.put(key, encodeRecord({ v: 1, snapshot: engine.snapshot(), consent_unsynced: unsynced }), this.now());
       if (!this.transport) {
         // Nowhere to send: keep it (still an orphan for the next start) unless it is empty.
@@ -671,8 +668,7 @@ export class Personalizer {
   }
 
   private held(): number {
-    const s = this.engine.stats();
-    return s.queued + s.in_flight + s.retry_waiting + s.parked;
+    return heldIn(this.engine);
   }
 
   /** PUT /v1/consent with the app's changes the server has not stored yet; false = try later. */
@@ -1105,4 +1101,10 @@ function badTrackArguments(type: unknown): PersonalizeError {
 
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Events an engine still holds for the server: queued, in flight, waiting for a retry or parked. */
+function heldIn(engine: Engine): number {
+  const s = engine.stats();
+  return s.queued + s.in_flight + s.retry_waiting + s.parked;
 }

@@ -21,22 +21,20 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
   });
 }
 
-function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
+/**
+ * Asks for the commit now, then waits for it. Committing at once rather than after the requests'
+ * success events matters: Chromium aborts a transaction still waiting for that round trip when the page
+ * unloads, so a write begun just before a reload was lost in 14 of 40 trials without it, 0 of 58 with
+ * it (docs/ARCHITECTURE.md, npm package decisions). Browsers without commit() auto-commit as before.
+ */
+function committed(tx: IDBTransaction): Promise<void> {
+  const result = new Promise<void>((resolve, reject) => {
     tx.oncomplete = () => resolve();
     tx.onerror = () => reject(tx.error ?? new Error("IndexedDB transaction failed"));
     tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction aborted"));
   });
-}
-
-/**
- * Asks for the commit now instead of after the request's success event: Chromium aborts a transaction
- * still waiting for that round trip when the page unloads, so a write begun just before a reload was
- * lost in 14 of 40 trials without this, 0 of 58 with it (docs/ARCHITECTURE.md, npm package decisions).
- * Browsers without commit() auto-commit as before.
- */
-function commit(tx: IDBTransaction): void {
   (tx as IDBTransaction & { commit?: () => void }).commit?.();
+  return result;
 }
 
 export function databaseName(namespace: string): string {
@@ -105,9 +103,8 @@ export class IndexedDbStore implements SnapshotStore {
     // add() rather than put(): when two tabs race, the second fails and reads the winner's key.
     const tx = db.transaction(KEYS, "readwrite");
     tx.objectStore(KEYS).add(fresh, KEY_ID);
-    commit(tx);
     try {
-      await done(tx);
+      await committed(tx);
       this.key = fresh;
     } catch {
       const winner = await request(db.transaction(KEYS, "readonly").objectStore(KEYS).get(KEY_ID));
@@ -133,8 +130,7 @@ export class IndexedDbStore implements SnapshotStore {
     const tx = db.transaction(RECORDS, "readwrite");
     const row: RecordRow = { key, savedAt, iv: sealed.iv, data: sealed.data };
     tx.objectStore(RECORDS).put(row);
-    commit(tx);
-    await done(tx);
+    await committed(tx);
   }
 
   async delete(key: string): Promise<void> {
@@ -142,8 +138,7 @@ export class IndexedDbStore implements SnapshotStore {
     const db = await this.connection();
     const tx = db.transaction(RECORDS, "readwrite");
     tx.objectStore(RECORDS).delete(key);
-    commit(tx);
-    await done(tx);
+    await committed(tx);
   }
 
   async list(): Promise<Array<{ key: string; savedAt: number }>> {
@@ -160,8 +155,7 @@ export class IndexedDbStore implements SnapshotStore {
       const tx = db.transaction([RECORDS, KEYS], "readwrite");
       tx.objectStore(RECORDS).clear();
       tx.objectStore(KEYS).clear();
-      commit(tx);
-      await done(tx);
+      await committed(tx);
     } finally {
       this.key = null;
       this.wiped = true;
